@@ -66,6 +66,11 @@ export interface FileSystem {
    * old or the new content, never a mix.
    */
   writeFileAtomic(path: string, data: Uint8Array): Promise<void>
+  /**
+   * Creates `path` with `data` only if it does not exist (O_EXCL); returns false if it already exists.
+   * This is the primitive under the data-directory lock.
+   */
+  tryCreateExclusive(path: string, data: Uint8Array): boolean
   /** fsync a directory so that creates, renames and unlinks in it are durable. */
   syncDir(path: string): Promise<void>
 }
