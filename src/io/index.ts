@@ -12,3 +12,4 @@ export {
 } from './memory-fs'
 export { CountingFileSystem, DEFAULT_COUNTED_SUFFIXES, type SuffixCounts } from './counting-fs'
 export { readWholeFile, writeFileAtomicWith } from './whole-file'
+export { acquireDirectoryLock, processIsAlive, LOCK_FILE_NAME, type DirectoryLock, type LockHolder } from './lock'
