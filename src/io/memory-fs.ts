@@ -30,6 +30,7 @@ import { IoError } from '../errors/index'
 import type { Clock } from './clock'
 import type { FileHandle, FileStat, FileSystem, OpenMode } from './file-system'
 import { FaultInjector, SimulatedCrash, seededRandom, type Fault, type FaultOp } from './memory-faults'
+import { cloneTree, survivingTree } from './memory-crash'
 import { DirNode, FileNode, type Node } from './memory-node'
 import { readWholeFile, writeFileAtomicWith } from './whole-file'
 
@@ -341,7 +342,7 @@ export class MemoryFileSystem implements FileSystem {
     this.kernel.freeze('the machine crashed')
     const random = options.tornWrites === true ? seededRandom(options.seed ?? 0) : undefined
     const survivor = new MemoryFileSystem({ clock: this.clock })
-    survivor.root = survivingDir(this.root, random, new Set())
+    survivor.root = survivingTree(this.root, random)
     return survivor
   }
 
@@ -349,7 +350,7 @@ export class MemoryFileSystem implements FileSystem {
   processCrash(): MemoryFileSystem {
     this.kernel.freeze('the process crashed')
     const survivor = new MemoryFileSystem({ clock: this.clock })
-    survivor.root = cloneDir(this.root, new Map())
+    survivor.root = cloneTree(this.root)
     return survivor
   }
 
@@ -458,53 +459,4 @@ function joinParts(parts: readonly string[]): string {
 
 function normalize(op: string, path: string): string {
   return joinParts(splitPath(op, path))
-}
-
-/**
- * The durable tree under `dir`, as a fresh tree in which everything is durable. Entries are visited in
- * name order so that a seed always tears the same files the same way. `onPath` guards against a cycle
- * that only the durable entries form (directories renamed into each other, synced on one side only).
- */
-function survivingDir(dir: DirNode, random: ((bound: number) => number) | undefined, onPath: Set<DirNode>): DirNode {
-  const out = new DirNode(dir.mtimeMs)
-  onPath.add(dir)
-  for (const name of [...dir.durableEntries.keys()].sort()) {
-    const node = dir.durableEntries.get(name)!
-    if (node.kind === 'dir') {
-      if (!onPath.has(node)) out.entries.set(name, survivingDir(node, random, onPath))
-      continue
-    }
-    out.entries.set(name, new FileNode(survivingContent(node, random), node.mtimeMs))
-  }
-  onPath.delete(dir)
-  out.syncEntries()
-  return out
-}
-
-function survivingContent(file: FileNode, random: ((bound: number) => number) | undefined): Uint8Array {
-  const durable = file.durableContent()
-  const unsynced = file.length - file.durableLength
-  if (random === undefined || unsynced <= 0) return durable
-  const kept = random(unsynced + 1)
-  const out = new Uint8Array(durable.length + kept)
-  out.set(durable)
-  out.set(file.bytes(file.durableLength, file.durableLength + kept), durable.length)
-  return out
-}
-
-/** A deep copy preserving identity: a node reachable from both current and durable entries is copied once. */
-function cloneDir(dir: DirNode, copies: Map<Node, Node>): DirNode {
-  const out = new DirNode(dir.mtimeMs)
-  copies.set(dir, out)
-  function copy(node: Node): Node {
-    const known = copies.get(node)
-    if (known !== undefined) return known
-    if (node.kind === 'dir') return cloneDir(node, copies)
-    const clone = node.clone()
-    copies.set(node, clone)
-    return clone
-  }
-  for (const [name, node] of dir.entries) out.entries.set(name, copy(node))
-  for (const [name, node] of dir.durableEntries) out.durableEntries.set(name, copy(node))
-  return out
 }
