@@ -316,3 +316,21 @@ describe('MemoryFileSystem > scale', () => {
     expect([...out.subarray(0, 8)]).toEqual([0, 0, 0, 0, 0, 0, 0, 0])
   })
 })
+
+describe('MemoryFileSystem > paths', () => {
+  it('rejects a relative path with EINVAL and resolves . and .. segments', () => {
+    const fs = new MemoryFileSystem()
+    fs.mkdirp('/d/sub')
+    expect(() => fs.open('d/a', 'rw')).toThrow(expect.objectContaining({ errno: 'EINVAL' }))
+    fs.open('/d/sub/../a', 'rw').close()
+    expect(fs.readdir('/d/.')).toEqual(['a', 'sub'])
+  })
+
+  it('refuses to create under a file (ENOTDIR) or move a directory into itself (EINVAL)', () => {
+    const fs = new MemoryFileSystem()
+    fs.mkdirp('/d/sub')
+    fs.open('/d/f', 'rw').close()
+    expect(() => fs.open('/d/f/x', 'rw')).toThrow(expect.objectContaining({ errno: 'ENOTDIR' }))
+    expect(() => fs.rename('/d', '/d/sub/d')).toThrow(expect.objectContaining({ errno: 'EINVAL' }))
+  })
+})
