@@ -61,7 +61,14 @@ describe('architecture > layers', () => {
       const from = layerOf(file)
       for (const spec of relativeImports(readFileSync(file, 'utf8'))) {
         const target = resolve(dirname(file), spec)
-        const to = layerOf(target.endsWith('.ts') ? target : `${target}.ts`)
+        const isDir = (() => {
+          try {
+            return statSync(target).isDirectory()
+          } catch {
+            return false
+          }
+        })()
+        const to = layerOf(isDir ? join(target, 'index.ts') : target.endsWith('.ts') ? target : `${target}.ts`)
         if (to === from) continue
         if (!(LAYER_RANK[to]! < LAYER_RANK[from]!)) violations.push(`${relative(SRC, file)} imports ${spec} (${from} -> ${to})`)
       }

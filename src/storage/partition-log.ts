@@ -1,0 +1,665 @@
+/**
+ * The log of one partition: an ordered chain of segments, the last of which (the active segment)
+ * takes appends (Kafka's UnifiedLog + LocalLog, for one process).
+ *
+ * Invariants:
+ * - Segments are sorted by base offset, never empty as a list, and only the last one is written.
+ * - logStartOffset ≤ highWatermark ≤ logEndOffset, and recoveryPoint ≤ logEndOffset.
+ * - Everything below `recoveryPoint` is fsynced. In 'fsync' durability the high watermark equals the
+ *   recovery point, so a reader never sees a record that a machine crash could take back; in 'none'
+ *   durability it equals the log end offset.
+ * - The high watermark is always at a batch boundary; `hwMark` is the (segment, byte position) where
+ *   it falls, so a read bounds itself by bytes without looking at offsets.
+ *
+ * Concurrency: one writer. `append`, `truncateTo`, `roll` and `read` are synchronous, so no reader can
+ * observe a half-applied append and no two appends interleave. The only awaits are fsyncs; a flush
+ * captures (offset, segment, position) before it awaits and publishes only that afterwards, so appends
+ * that land during an fsync wait for the next one (group commit).
+ */
+import { RECORD_BATCH_OVERHEAD, batchSizeAt, decodeRecords, setBaseOffset, setLogAppendTime } from '../codec/record-batch'
+import { ClosedError, IoError, KafkaliteError, OffsetOutOfRangeError, type ErrorContext } from '../errors'
+import type { Clock, TimerHandle } from '../io/clock'
+import { dirname, type FileSystem } from '../io/file-system'
+import { assert } from '../util/assert'
+import type { Offset, Position } from '../util/types'
+import { validateAppend } from './append-validation'
+import type { LogConfig } from './log-config'
+import { deleteSegmentFiles, loadLog, type RecoveryReport } from './recovery'
+import { LogSegment, type AppendedBatch, type SegmentConfig } from './segment'
+
+export interface PartitionLogOptions {
+  fs: FileSystem
+  clock: Clock
+  dir: string
+  topic: string
+  partition: number
+  config: LogConfig
+  recoveryPoint?: Offset | undefined
+  logStartOffset?: Offset | undefined
+  hadCleanShutdown?: boolean
+  /** Closed segments kept open (handle + loaded indexes) for reads; older ones are released. */
+  maxOpenSegments?: number
+}
+
+export interface AppendOptions {
+  /** Decode every record to validate it (default true). The library's own producer passes false. */
+  deepValidation?: boolean
+}
+
+export interface AppendResult {
+  baseOffset: Offset
+  lastOffset: Offset
+  recordCount: number
+  /** The broker time stamped on the batches when the topic uses LogAppendTime, else -1. */
+  logAppendTime: number
+}
+
+export interface ReadResult {
+  /** Whole record batches (Kafka's fetch semantics: starting at the batch that holds the offset). */
+  records: Buffer
+  highWatermark: Offset
+  logStartOffset: Offset
+  logEndOffset: Offset
+}
+
+export interface ReadOptions {
+  /** Read up to the log end rather than the high watermark (internal use: cleaner, tooling). */
+  uncommitted?: boolean
+}
+
+interface HighWatermarkMark {
+  offset: Offset
+  segment: LogSegment
+  position: Position
+}
+
+interface FlushWaiter {
+  offset: Offset
+  resolve: () => void
+  reject: (e: unknown) => void
+}
+
+export class PartitionLog {
+  readonly topic: string
+  readonly partition: number
+  readonly dir: string
+  readonly recoveryReport: RecoveryReport
+  private readonly fs: FileSystem
+  private readonly clock: Clock
+  private config: LogConfig
+  private readonly segmentConfig: SegmentConfig
+  private segments: LogSegment[]
+  private _logEndOffset: Offset
+  private _logStartOffset: Offset
+  private _recoveryPoint: Offset
+  private hw: HighWatermarkMark
+  private closed = false
+  private readonly context: ErrorContext
+  private readonly maxOpenSegments: number
+  private readonly openSegments: LogSegment[] = []
+  // Flushing state (group commit).
+  private flushing: Promise<void> | undefined
+  private flushAgain = false
+  private flushWaiters: FlushWaiter[] = []
+  private unflushedSegments = new Set<LogSegment>()
+  /** Segment files were created, renamed or deleted since the directory was last fsynced. */
+  private directoryDirty = false
+  private unflushedRecords = 0
+  private flushTimer: TimerHandle | undefined
+  private readonly hwListeners = new Set<(highWatermark: Offset) => void>()
+
+  private constructor(options: PartitionLogOptions) {
+    this.fs = options.fs
+    this.clock = options.clock
+    this.dir = options.dir
+    this.topic = options.topic
+    this.partition = options.partition
+    this.config = options.config
+    this.context = { topic: options.topic, partition: options.partition }
+    this.maxOpenSegments = options.maxOpenSegments ?? 8
+    const problems: string[] = []
+    // Segments read the live config (updateConfig may change the index settings at run time).
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this
+    this.segmentConfig = {
+      get indexIntervalBytes() {
+        return self.config.indexIntervalBytes
+      },
+      get segmentIndexBytes() {
+        return self.config.segmentIndexBytes
+      },
+      onIndexProblem: (message) => problems.push(message),
+    }
+    const loaded = loadLog({
+      fs: this.fs,
+      dir: this.dir,
+      config: this.segmentConfig,
+      context: this.context,
+      recoveryPoint: options.recoveryPoint,
+      hadCleanShutdown: options.hadCleanShutdown ?? false,
+      logStartOffset: options.logStartOffset,
+    })
+    this.segments = loaded.segments
+    this._logEndOffset = loaded.logEndOffset
+    this._logStartOffset = loaded.logStartOffset
+    this.recoveryReport = loaded.report
+    problems.push(...loaded.report.problems)
+    loaded.report.problems = problems
+    // What survived recovery is on disk but may not be fsynced (a process crash leaves it in the page
+    // cache); open() fsyncs it before anything is served as durable.
+    this._recoveryPoint = loaded.report.cleanShutdown && loaded.report.segmentsRecovered === 0 ? loaded.logEndOffset : 0
+    const active = this.activeSegment
+    this.hw = { offset: this._logEndOffset, segment: active, position: active.size }
+    if (this._recoveryPoint < this._logEndOffset) for (const s of this.segments) this.unflushedSegments.add(s)
+  }
+
+  /**
+   * Opens (or creates) the log in `dir`, running recovery (see recovery.ts). After an unclean
+   * shutdown, the surviving data is fsynced before the log is returned, so the high watermark can
+   * start at the log end offset.
+   */
+  static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+    const log = new PartitionLog(options)
+    // The partition directory and its first segment may have just been created: their names must be
+    // durable before any data in them is called durable.
+    await options.fs.syncDir(dirname(options.dir))
+    await options.fs.syncDir(options.dir)
+    if (log._recoveryPoint < log._logEndOffset) await log.flush()
+    return log
+  }
+
+  get logStartOffset(): Offset {
+    return this._logStartOffset
+  }
+
+  get logEndOffset(): Offset {
+    return this._logEndOffset
+  }
+
+  get highWatermark(): Offset {
+    return this.hw.offset
+  }
+
+  get recoveryPoint(): Offset {
+    return this._recoveryPoint
+  }
+
+  get segmentCount(): number {
+    return this.segments.length
+  }
+
+  get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1]!
+  }
+
+  /** Total bytes in `.log` files. */
+  get size(): number {
+    let total = 0
+    for (const s of this.segments) total += s.size
+    return total
+  }
+
+  /** The segments, oldest first (read-only view for cleaners and describe). */
+  get segmentList(): readonly LogSegment[] {
+    return this.segments
+  }
+
+  get logConfig(): LogConfig {
+    return this.config
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.config = config
+  }
+
+  /**
+   * Appends one or more complete record batches. Validates all of them first (nothing is written if
+   * any is bad), assigns offsets from the log end offset by rewriting each batch's baseOffset in place
+   * (as a broker does; the caller's buffer is modified), stamps LogAppendTime when the topic says so,
+   * rolls the active segment if needed, and writes the batches with one write. On return the bytes
+   * are in the OS (acks 1); `flushUpTo(lastOffset)` waits for them to be fsynced (acks all).
+   *
+   * Assumes: called by the partition's single writer; synchronous, so it cannot interleave.
+   */
+  append(data: Buffer, options: AppendOptions = {}): AppendResult {
+    this.ensureOpen()
+    const validated = validateAppend(
+      data,
+      {
+        maxMessageBytes: this.config.maxMessageBytes,
+        deep: options.deepValidation ?? true,
+        maxDecompressedBatchBytes: this.config.maxDecompressedBatchBytes,
+      },
+      this.context,
+    )
+    const now = this.clock.now()
+    const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? now : -1
+    let next = this._logEndOffset
+    let recordCount = 0
+    let totalBytes = 0
+    const batches: AppendedBatch[] = []
+    for (const v of validated) {
+      setBaseOffset(data, v.start, next)
+      if (logAppendTime >= 0) setLogAppendTime(data, v.start, logAppendTime)
+      const lastOffset = next + v.header.lastOffsetDelta
+      batches.push({
+        start: v.start,
+        size: v.size,
+        baseOffset: next,
+        lastOffset,
+        maxTimestamp: logAppendTime >= 0 ? logAppendTime : v.header.maxTimestamp,
+      })
+      recordCount += v.header.recordsCount
+      totalBytes += v.size
+      next = lastOffset + 1
+    }
+    const baseOffset = this._logEndOffset
+    const lastOffset = next - 1
+    const segment = this.maybeRoll(totalBytes, lastOffset, now)
+    const sizeBefore = segment.size
+    try {
+      segment.append(data, batches, now)
+    } catch (e) {
+      this.undoPartialWrite(segment, sizeBefore)
+      throw e
+    }
+    this._logEndOffset = next
+    this.unflushedSegments.add(segment)
+    this.unflushedRecords += recordCount
+    this.afterAppend()
+    return { baseOffset, lastOffset, recordCount, logAppendTime }
+  }
+
+  /**
+   * A failed or short write may have left part of a batch in the file. Cut it so the log stays valid
+   * and appendable once the condition clears. If even the cut fails, the torn bytes lie past
+   * `segment.size`: readers never see them, the next append overwrites them (writes are positional at
+   * `size`), and recovery cuts whatever remains on the next open.
+   */
+  private undoPartialWrite(segment: LogSegment, sizeBefore: number): void {
+    segment.size = sizeBefore
+    try {
+      segment.discardTail()
+    } catch {
+      // See above: harmless until the next append or open.
+    }
+  }
+
+  private afterAppend(): void {
+    if (this.config.durability === 'none') {
+      this.advanceHighWatermark({ offset: this._logEndOffset, segment: this.activeSegment, position: this.activeSegment.size })
+      if (this.unflushedRecords >= this.config.flushMessages) this.scheduleFlush()
+      else if (this.config.flushMs < Number.MAX_SAFE_INTEGER && this.flushTimer === undefined) {
+        this.flushTimer = this.clock.setTimeout(() => {
+          this.flushTimer = undefined
+          if (!this.closed) this.scheduleFlush()
+        }, this.config.flushMs)
+      }
+    } else {
+      this.scheduleFlush()
+    }
+  }
+
+  /**
+   * Rolls the active segment when the append would not fit (Kafka's `maybeRoll`): the segment is full
+   * (`segmentBytes`), old (`segmentMs`), its index is full, or the append's offsets would overflow its
+   * int32 relative offsets. An empty segment is never rolled, so an append larger than segmentBytes
+   * still goes somewhere.
+   */
+  private maybeRoll(appendBytes: number, lastOffset: Offset, now: number): LogSegment {
+    const active = this.activeSegment
+    if (active.size === 0) return active
+    const full = active.size + appendBytes > this.config.segmentBytes
+    const old = active.rollingBasedTime !== undefined && now - active.rollingBasedTime >= this.config.segmentMs
+    if (full || old || active.indexIsFull || !active.canHoldOffset(lastOffset)) return this.roll()
+    return active
+  }
+
+  /** Starts a new active segment at the log end offset. Assumes: single writer, no await. */
+  roll(): LogSegment {
+    const active = this.activeSegment
+    if (active.size === 0) return active
+    active.onBecomeInactive()
+    this.unflushedSegments.add(active)
+    const next = LogSegment.create(this.fs, this.dir, this._logEndOffset, this.segmentConfig, this.context)
+    this.segments.push(next)
+    this.directoryDirty = true
+    this.noteOpen(active)
+    return next
+  }
+
+  /** Rolls the active segment if it is older than segmentMs (so that retention can expire it). */
+  maybeRollIdle(now: number = this.clock.now()): boolean {
+    const active = this.activeSegment
+    if (active.size > 0 && active.rollingBasedTime !== undefined && now - active.rollingBasedTime >= this.config.segmentMs) {
+      this.roll()
+      return true
+    }
+    return false
+  }
+
+  /**
+   * Reads whole batches starting with the batch that holds `fromOffset`, up to `maxBytes` (but always
+   * at least one whole batch, as Kafka's fetch does since KIP-74), never past the high watermark.
+   * Reads from one segment per call; an empty result at an offset below the high watermark cannot
+   * happen (the next segment is tried when a segment has nothing at or after the offset).
+   *
+   * Assumes: no await inside, so the segment list and the high watermark are stable during the call.
+   */
+  read(fromOffset: Offset, maxBytes: number, options: ReadOptions = {}): ReadResult {
+    this.ensureOpen()
+    if (!Number.isSafeInteger(fromOffset) || fromOffset < this._logStartOffset || fromOffset > this._logEndOffset) {
+      throw new OffsetOutOfRangeError(
+        `Offset ${fromOffset} is out of range [${this._logStartOffset}, ${this._logEndOffset}] for ${this.topic}-${this.partition}`,
+        { ...this.context, offset: fromOffset, logStartOffset: this._logStartOffset, logEndOffset: this._logEndOffset },
+      )
+    }
+    const maxOffset = options.uncommitted ? this._logEndOffset : this.hw.offset
+    const empty = this.result(Buffer.alloc(0))
+    if (fromOffset >= maxOffset) return empty
+    for (let i = this.segmentIndexFor(fromOffset); i < this.segments.length; i++) {
+      const segment = this.segments[i]!
+      const limit = options.uncommitted ? segment.size : this.readLimit(segment)
+      if (limit <= 0) return empty
+      this.noteOpen(segment)
+      const loc = segment.translateOffset(fromOffset, limit)
+      if (loc === undefined) continue
+      const length = Math.max(loc.size, Math.min(maxBytes, limit - loc.position))
+      const bytes = segment.read(loc.position, length)
+      return this.result(bytes.subarray(0, wholeBatchesLength(bytes)))
+    }
+    return empty
+  }
+
+  private result(records: Buffer): ReadResult {
+    return { records, highWatermark: this.hw.offset, logStartOffset: this._logStartOffset, logEndOffset: this._logEndOffset }
+  }
+
+  /** The byte position up to which `segment` may be read by consumers (the high watermark). */
+  private readLimit(segment: LogSegment): Position {
+    if (segment === this.hw.segment) return this.hw.position
+    return segment.baseOffset < this.hw.segment.baseOffset ? segment.size : 0
+  }
+
+  /** Index of the segment whose range holds `offset` (the last segment with baseOffset ≤ offset). */
+  private segmentIndexFor(offset: Offset): number {
+    let lo = 0
+    let hi = this.segments.length - 1
+    let found = 0
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.segments[mid]!.baseOffset <= offset) {
+        found = mid
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    return found
+  }
+
+  /**
+   * The earliest offset whose record timestamp is ≥ `timestamp`, with that record's timestamp (Kafka's
+   * ListOffsets by time), or undefined when every record is older. Only committed data is considered.
+   */
+  offsetForTimestamp(timestamp: number): { offset: Offset; timestamp: number } | undefined {
+    this.ensureOpen()
+    for (let i = this.segmentIndexFor(this._logStartOffset); i < this.segments.length; i++) {
+      const segment = this.segments[i]!
+      const limit = this.readLimit(segment)
+      if (limit <= 0) break
+      if (segment !== this.activeSegment && segment.largestTimestamp < timestamp) continue
+      this.noteOpen(segment)
+      let from = this._logStartOffset
+      for (;;) {
+        const loc = segment.findBatchByTimestamp(timestamp, from, limit)
+        if (loc === undefined) break
+        const batch = segment.read(loc.position, loc.size)
+        const records = decodeRecords(batch, 0, { maxDecompressedBytes: this.config.maxDecompressedBatchBytes }, this.context)
+        for (const r of records) {
+          if (r.offset >= this._logStartOffset && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp }
+        }
+        from = loc.lastOffset + 1
+      }
+    }
+    return undefined
+  }
+
+  /**
+   * Removes every record at or after `offset` (the batch containing `offset` goes entirely, since a
+   * batch is the unit of storage; the log end offset becomes that batch's base offset). Used to undo
+   * writes that must not survive. Assumes: single writer, no await.
+   */
+  truncateTo(offset: Offset): void {
+    this.ensureOpen()
+    if (!Number.isSafeInteger(offset) || offset < this._logStartOffset) {
+      throw new OffsetOutOfRangeError(`Cannot truncate ${this.topic}-${this.partition} to ${offset}: below the log start offset ${this._logStartOffset}`, {
+        ...this.context,
+        offset,
+      })
+    }
+    if (offset >= this._logEndOffset) return
+    this.directoryDirty = true
+    while (this.segments.length > 1 && this.activeSegment.baseOffset >= offset) {
+      const dropped = this.segments.pop()!
+      this.forget(dropped)
+      deleteSegmentFiles(this.fs, dropped)
+    }
+    const active = this.activeSegment
+    const cutAt = active.truncateTo(offset)
+    this._logEndOffset = Math.max(this._logStartOffset, Math.min(offset, cutAt ?? offset))
+    if (active.baseOffset > this._logEndOffset) {
+      // Everything went: start over with an empty segment at the new end.
+      this.segments.pop()
+      this.forget(active)
+      deleteSegmentFiles(this.fs, active)
+      this.segments.push(LogSegment.create(this.fs, this.dir, this._logEndOffset, this.segmentConfig, this.context))
+    }
+    this._recoveryPoint = Math.min(this._recoveryPoint, this._logEndOffset)
+    if (this.hw.offset > this._logEndOffset || this.hw.segment !== this.segments[this.segmentIndexFor(this.hw.offset)]) {
+      this.hw = { offset: this._logEndOffset, segment: this.activeSegment, position: this.activeSegment.size }
+    }
+  }
+
+  /**
+   * Advances the log start offset (deleteRecords, retention). Records below it become unreadable at
+   * once; whole segments below it are deleted by the cleaner. Assumes: single writer, no await.
+   */
+  advanceLogStartOffset(offset: Offset): void {
+    this.ensureOpen()
+    if (offset <= this._logStartOffset) return
+    assert(offset <= this.hw.offset, `log start offset ${offset} past the high watermark ${this.hw.offset}`)
+    this._logStartOffset = offset
+  }
+
+  /**
+   * Removes the given segments, which must be the oldest ones and not the active one (the cleaner's
+   * retention path enforces its rules before calling). Returns nothing; files are deleted at once.
+   */
+  removeOldestSegments(count: number, deleteFiles: (segment: LogSegment) => void = (s) => deleteSegmentFiles(this.fs, s)): LogSegment[] {
+    assert(count < this.segments.length, 'the active segment is never deleted')
+    const removed = this.segments.splice(0, count)
+    this.directoryDirty = true
+    for (const s of removed) {
+      this.forget(s)
+      deleteFiles(s)
+    }
+    const firstBase = this.segments[0]!.baseOffset
+    if (this._logStartOffset < firstBase) this._logStartOffset = firstBase
+    return removed
+  }
+
+  /** Replaces a contiguous run of segments with others covering the same offsets (compaction). */
+  replaceSegments(oldSegments: readonly LogSegment[], newSegments: readonly LogSegment[]): void {
+    const first = this.segments.indexOf(oldSegments[0]!)
+    assert(first >= 0, 'replaced segments belong to the log')
+    for (let i = 0; i < oldSegments.length; i++) assert(this.segments[first + i] === oldSegments[i], 'replaced segments are contiguous')
+    assert(!oldSegments.includes(this.activeSegment), 'the active segment is never replaced')
+    this.segments.splice(first, oldSegments.length, ...newSegments)
+    this.directoryDirty = true
+    for (const s of oldSegments) this.forget(s)
+  }
+
+  /**
+   * Resolves once every record below `offset + 1` is fsynced, starting a flush if none is running.
+   * Concurrent callers share fsyncs (group commit).
+   */
+  flushUpTo(offset: Offset): Promise<void> {
+    if (offset < this._recoveryPoint) return Promise.resolve()
+    if (this.closed) return Promise.reject(new ClosedError(`Partition ${this.topic}-${this.partition}`))
+    return new Promise<void>((resolve, reject) => {
+      this.flushWaiters.push({ offset, resolve, reject })
+      this.scheduleFlush()
+    })
+  }
+
+  /** fsyncs everything appended so far. */
+  flush(): Promise<void> {
+    return this._logEndOffset > this._recoveryPoint ? this.flushUpTo(this._logEndOffset - 1) : (this.flushing ?? Promise.resolve())
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushing !== undefined) {
+      this.flushAgain = true
+      return
+    }
+    this.flushing = this.runFlushes()
+  }
+
+  /**
+   * Runs group-commit rounds until nobody asked for another. `flushing` is cleared in the same
+   * synchronous step as the final check, so a request that arrives after the check starts a new run
+   * instead of being lost.
+   */
+  private async runFlushes(): Promise<void> {
+    for (;;) {
+      this.flushAgain = false
+      await this.flushOnce()
+      if (!this.flushAgain || this.closed || this._recoveryPoint >= this._logEndOffset) {
+        this.flushing = undefined
+        return
+      }
+    }
+  }
+
+  /**
+   * One group-commit round: capture the log end (offset, segment, position), fsync every segment
+   * written since the last round, then publish the captured point as the recovery point (and, in
+   * 'fsync' durability, as the high watermark). Appends that land during the await are covered by
+   * the next round, never by this one.
+   */
+  private async flushOnce(): Promise<void> {
+    const active = this.activeSegment
+    const mark: HighWatermarkMark = { offset: this._logEndOffset, segment: active, position: active.size }
+    const segments = [...this.unflushedSegments]
+    this.unflushedSegments = new Set()
+    this.unflushedRecords = 0
+    if (this.flushTimer !== undefined) {
+      this.flushTimer.cancel()
+      this.flushTimer = undefined
+    }
+    const syncDirectory = this.directoryDirty
+    this.directoryDirty = false
+    try {
+      await Promise.all([...segments.map((s) => s.flush()), syncDirectory ? this.fs.syncDir(this.dir) : undefined])
+    } catch (e) {
+      this.directoryDirty ||= syncDirectory
+      this.onFlushFailure(e, segments)
+      return
+    }
+    if (mark.offset > this._recoveryPoint && mark.offset <= this._logEndOffset) this._recoveryPoint = mark.offset
+    if (this.config.durability === 'fsync') this.advanceHighWatermark(mark)
+    const waiting = this.flushWaiters
+    this.flushWaiters = []
+    for (const w of waiting) {
+      if (w.offset < this._recoveryPoint) w.resolve()
+      else this.flushWaiters.push(w)
+    }
+    if (this.flushWaiters.length > 0) this.flushAgain = true
+  }
+
+  /**
+   * A failed fsync means the OS may already have dropped the dirty pages (Linux marks them clean), so
+   * nothing past the recovery point can be trusted. Waiters are failed; in 'fsync' durability the
+   * unflushed tail, which no reader has seen, is cut so that it is never served as if it were durable.
+   */
+  private onFlushFailure(error: unknown, segments: LogSegment[]): void {
+    const err =
+      error instanceof KafkaliteError ? error : new IoError('fsync', this.dir, (error as NodeJS.ErrnoException)?.code ?? 'EIO', error)
+    const waiting = this.flushWaiters
+    this.flushWaiters = []
+    for (const w of waiting) w.reject(err)
+    if (this.config.durability === 'fsync' && !this.closed) {
+      try {
+        this.truncateTo(Math.max(this._recoveryPoint, this._logStartOffset))
+      } catch {
+        // Recovery on the next open cuts whatever could not be cut now.
+      }
+    } else {
+      for (const s of segments) this.unflushedSegments.add(s)
+    }
+  }
+
+  private advanceHighWatermark(mark: HighWatermarkMark): void {
+    if (mark.offset <= this.hw.offset && mark.segment === this.hw.segment) return
+    if (mark.offset < this.hw.offset) return
+    this.hw = mark
+    for (const listener of this.hwListeners) listener(mark.offset)
+  }
+
+  /** Calls `listener` whenever the high watermark advances (consumers waiting for data). */
+  onHighWatermark(listener: (highWatermark: Offset) => void): () => void {
+    this.hwListeners.add(listener)
+    return () => this.hwListeners.delete(listener)
+  }
+
+  /** Keeps the most recently read closed segments open; releases the least recently used beyond the cap. */
+  private noteOpen(segment: LogSegment): void {
+    if (segment === this.activeSegment) return
+    const i = this.openSegments.indexOf(segment)
+    if (i >= 0) this.openSegments.splice(i, 1)
+    this.openSegments.push(segment)
+    while (this.openSegments.length > this.maxOpenSegments) this.openSegments.shift()!.release()
+  }
+
+  private forget(segment: LogSegment): void {
+    const i = this.openSegments.indexOf(segment)
+    if (i >= 0) this.openSegments.splice(i, 1)
+    this.unflushedSegments.delete(segment)
+  }
+
+  /**
+   * Flushes everything, writes the final time-index entry of the active segment, and closes files.
+   * Idempotent. After close the recovery point equals the log end offset, which the engine writes to
+   * its checkpoint along with the clean-shutdown marker.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return
+    await this.flush()
+    await this.flushing
+    this.closed = true
+    this.flushTimer?.cancel()
+    this.activeSegment.onBecomeInactive()
+    for (const s of this.segments) s.close()
+    for (const w of this.flushWaiters) w.reject(new ClosedError(`Partition ${this.topic}-${this.partition}`))
+    this.flushWaiters = []
+    this.hwListeners.clear()
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new ClosedError(`Partition ${this.topic}-${this.partition}`)
+  }
+
+}
+
+/** Length of the longest prefix of `bytes` made of whole batches. */
+function wholeBatchesLength(bytes: Buffer): number {
+  let end = 0
+  for (;;) {
+    const size = batchSizeAt(bytes, end)
+    if (size < RECORD_BATCH_OVERHEAD || end + size > bytes.length) return end
+    end += size
+  }
+}

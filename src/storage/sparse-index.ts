@@ -1,0 +1,123 @@
+/**
+ * The mechanism shared by `.index` and `.timeindex`: a file of fixed-size entries mirrored by an
+ * in-memory buffer that is loaded lazily and can be dropped again (bounded memory for closed segments).
+ *
+ * Invariants:
+ * - The file holds exactly `entries × entrySize` bytes: entries are appended one at a time with a
+ *   positional write and the file is never preallocated, so no zero-filled tail ever exists.
+ * - When loaded, `buffer[0, entries × entrySize)` equals the file.
+ * Index files are not fsynced on append: they are derived data, and recovery rebuilds the index of
+ * every segment past the recovery point.
+ *
+ * Concurrency: called only by the partition's single writer (appends, truncation) or by readers between
+ * awaits; every method is synchronous.
+ */
+import { CorruptRecordError } from '../errors'
+import type { FileHandle, FileSystem } from '../io/file-system'
+
+export class IndexCorruptError extends CorruptRecordError {}
+
+export class SparseIndexFile {
+  private handle: FileHandle | undefined
+  private buffer: Buffer | undefined
+  private count = -1
+
+  constructor(
+    private readonly fs: FileSystem,
+    readonly path: string,
+    readonly entrySize: number,
+    readonly maxEntries: number,
+  ) {}
+
+  /** Number of entries; reads only the file length, never its content. */
+  get entries(): number {
+    if (this.count < 0) {
+      const size = this.fs.exists(this.path) ? this.fs.stat(this.path).size : 0
+      if (size % this.entrySize !== 0) {
+        throw new IndexCorruptError(`Index ${this.path} has length ${size}, not a multiple of ${this.entrySize}`)
+      }
+      this.count = size / this.entrySize
+    }
+    return this.count
+  }
+
+  get isFull(): boolean {
+    return this.entries >= this.maxEntries
+  }
+
+  get sizeInBytes(): number {
+    return this.entries * this.entrySize
+  }
+
+  /** The entries as a buffer (loads the file on first use). */
+  view(): Buffer {
+    if (this.buffer === undefined) {
+      const n = this.entries
+      const capacity = Math.max(64, n) * this.entrySize
+      const buf = Buffer.allocUnsafe(capacity)
+      if (n > 0) {
+        const h = this.open()
+        const read = h.read(buf, 0, n * this.entrySize, 0)
+        if (read !== n * this.entrySize) throw new IndexCorruptError(`Short read of index ${this.path}`)
+      }
+      this.buffer = buf
+    }
+    return this.buffer
+  }
+
+  /** Reads one entry straight from the file without loading the whole index (used on open). */
+  readEntryFromFile(entry: number): Buffer {
+    const out = Buffer.alloc(this.entrySize)
+    if (this.buffer !== undefined) {
+      this.buffer.copy(out, 0, entry * this.entrySize, (entry + 1) * this.entrySize)
+      return out
+    }
+    this.open().read(out, 0, this.entrySize, entry * this.entrySize)
+    return out
+  }
+
+  /** Appends one encoded entry (the caller checks ordering; see OffsetIndex/TimeIndex). */
+  append(entry: Buffer): void {
+    const n = this.entries
+    let buf = this.view()
+    const at = n * this.entrySize
+    if (at + this.entrySize > buf.length) {
+      const grown = Buffer.allocUnsafe(buf.length * 2)
+      buf.copy(grown, 0, 0, at)
+      this.buffer = buf = grown
+    }
+    this.open().write(entry, 0, this.entrySize, at)
+    entry.copy(buf, at)
+    this.count = n + 1
+  }
+
+  /** Keeps the first `entries` entries. */
+  truncateEntries(entries: number): void {
+    if (entries >= this.entries) return
+    this.open().truncate(entries * this.entrySize)
+    this.count = entries
+  }
+
+  /** Drops the in-memory copy and the handle; the next use reloads from the file. */
+  unload(): void {
+    this.buffer = undefined
+    this.close()
+  }
+
+  close(): void {
+    this.handle?.close()
+    this.handle = undefined
+  }
+
+  /** Empties the file (creating it if missing) and forgets everything (used before a rebuild). */
+  reset(): void {
+    this.buffer = undefined
+    this.open().truncate(0)
+    this.count = 0
+  }
+
+  private open(): FileHandle {
+    if (this.handle === undefined) this.handle = this.fs.open(this.path, 'rw')
+    return this.handle
+  }
+}
