@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Memory-flatness tests force a collection before each sample.
+    poolOptions: { forks: { execArgv: ['--expose-gc'] } },
   },
 })
