@@ -5,7 +5,7 @@
  *
  * Open, in order (each step may rely on the ones before):
  *   1. resolve the options (a bad option touches nothing on disk);
- *   2. create the directory and take its lock (ERR_LOCKED while another live opener holds it);
+ *   2. create the directory (durably) and take its lock (ERR_LOCKED while another live opener holds it);
  *   3. load the compression codecs (zstd's WebAssembly is asynchronous);
  *   4. read the registry, the producer-id file and LogDirState (clean-shutdown marker, checkpoints);
  *   5. remove debris: `-delete` directories and partition directories the registry does not list;
@@ -39,7 +39,7 @@ import { INT32_MAX } from '../config/define'
 import { loadCodecs } from '../codec/compression/index'
 import { CorruptRecordError, describeValue, InvalidArgumentError, isKafkaliteError, KafkaliteError } from '../errors/index'
 import { SystemClock, type Clock, type TimerHandle } from '../io/clock'
-import { joinPath, type FileSystem } from '../io/file-system'
+import { dirname, joinPath, type FileSystem } from '../io/file-system'
 import { acquireDirectoryLock, type DirectoryLock } from '../io/lock'
 import { MemoryFileSystem } from '../io/memory-fs'
 import { NodeFileSystem } from '../io/node-fs'
@@ -403,7 +403,7 @@ export class Engine {
   // Internals
 
   private async load(): Promise<void> {
-    this.fs.mkdirp(this.dir)
+    await createDirDurably(this.fs, this.dir)
     this.lock = acquireDirectoryLock(this.fs, this.dir, { pid: process.pid, hostname: hostname() })
     await loadCodecs()
     const registry = readTopicRegistry(this.fs, this.dir)
@@ -548,6 +548,20 @@ function resolveOptions(options: EngineOptions): { dir: string; fs: FileSystem; 
   // The port takes absolute '/'-separated paths; a real directory is resolved against the working directory.
   const path = fs === undefined ? resolvePath(dir as string).split(sep).join('/') : (dir as string)
   return { dir: path, fs: (fs as FileSystem | undefined) ?? new NodeFileSystem(), clock: theClock, config }
+}
+
+/**
+ * mkdir -p, then fsyncs the parent of every directory it created: a new data directory whose own entry
+ * is not durable can vanish in a machine crash, with everything later fsynced inside it.
+ */
+async function createDirDurably(fs: FileSystem, dir: string): Promise<void> {
+  const missing: string[] = []
+  for (let d = dir; !fs.exists(d); d = dirname(d)) {
+    missing.push(d)
+    if (d === '/' || dirname(d) === d) break
+  }
+  fs.mkdirp(dir)
+  for (const d of missing) await fs.syncDir(dirname(d))
 }
 
 function checkPartitionCount(count: unknown, topic: string): asserts count is number {

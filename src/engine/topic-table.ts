@@ -161,13 +161,13 @@ export class TopicTable {
     const logs: PartitionLog[] = []
     try {
       const metadata = encodePartitionMetadata(record.topicId)
-      const writes: Promise<void>[] = []
-      for (let p = from; p < record.partitions; p++) {
-        const dir = partitionDir(this.root, record.name, p)
-        this.fs.mkdirp(dir)
-        writes.push(this.fs.writeFileAtomic(joinPath(dir, PARTITION_METADATA_FILE), metadata))
-      }
-      await Promise.all(writes)
+      const added = Array.from({ length: record.partitions - from }, (_, i) => partitionDir(this.root, record.name, from + i))
+      for (const dir of added) this.fs.mkdirp(dir)
+      // The metadata writes wait on fsyncs, so they run side by side; all of them settle before any
+      // failure is handled, so that clean-up never races a write still in flight.
+      const writes = await Promise.allSettled(added.map((dir) => this.fs.writeFileAtomic(joinPath(dir, PARTITION_METADATA_FILE), metadata)))
+      const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected')
+      if (failed !== undefined) throw failed.reason
       await this.fs.syncDir(this.root)
       const fresh: PartitionRecoveryState = { recoveryPoint: undefined, logStartOffset: undefined, hadCleanShutdown: false }
       for (let p = from; p < record.partitions; p++) logs.push(await this.openLog(record.name, p, config, fresh))
