@@ -3,6 +3,7 @@ import { DEFAULT_TOPIC_CONFIG } from '../../src/config/index'
 import { Engine, type EngineOptions } from '../../src/engine/engine'
 import { PARTITION_METADATA_FILE } from '../../src/engine/topic-id'
 import { TOPIC_REGISTRY_FILE } from '../../src/engine/topic-registry'
+import type { ErrorCode } from '../../src/errors/index'
 import type { FileSystem } from '../../src/io/file-system'
 import { batchOf, DIRS, expectCode, manualClock, snapshotTree } from './helpers'
 
@@ -95,19 +96,19 @@ describe.each(DIRS)('Engine topics ($name fs)', ({ make }) => {
   })
 
   it.each([
-    ['a name that is not a string', () => 42, {}, 'ERR_INVALID_TOPIC'],
-    ['options that are not an object', () => 't', 'three', 'ERR_INVALID_ARGUMENT'],
-    ['zero partitions', () => 't', { partitions: 0 }, 'ERR_INVALID_PARTITIONS'],
-    ['a fractional partition count', () => 't', { partitions: 1.5 }, 'ERR_INVALID_PARTITIONS'],
-    ['a partition count given as a string', () => 't', { partitions: '3' }, 'ERR_INVALID_PARTITIONS'],
-    ['an out-of-range config value', () => 't', { retentionMs: -2 }, 'ERR_INVALID_CONFIG'],
-    ['an unknown config key', () => 't', { 'retention.ms': 5 }, 'ERR_INVALID_CONFIG'],
-    ['a config value of the wrong type', () => 't', { segmentBytes: '1GB' }, 'ERR_INVALID_CONFIG'],
-  ] as const)('createTopic with %s is rejected and leaves the directory unchanged', async (_, name, options, code) => {
+    ['a name that is not a string', 42, {}, 'ERR_INVALID_TOPIC'],
+    ['options that are not an object', 't', 'three', 'ERR_INVALID_ARGUMENT'],
+    ['zero partitions', 't', { partitions: 0 }, 'ERR_INVALID_PARTITIONS'],
+    ['a fractional partition count', 't', { partitions: 1.5 }, 'ERR_INVALID_PARTITIONS'],
+    ['a partition count given as a string', 't', { partitions: '3' }, 'ERR_INVALID_PARTITIONS'],
+    ['an out-of-range config value', 't', { retentionMs: -2 }, 'ERR_INVALID_CONFIG'],
+    ['an unknown config key', 't', { 'retention.ms': 5 }, 'ERR_INVALID_CONFIG'],
+    ['a config value of the wrong type', 't', { segmentBytes: '1GB' }, 'ERR_INVALID_CONFIG'],
+  ] as [string, unknown, unknown, ErrorCode][])('createTopic with %s is rejected and leaves the directory unchanged', async (_, name, options, code) => {
     fresh()
     const e = await openEngine()
     const before = snapshotTree(env.fs, env.dir)
-    await expectCode(() => e.createTopic(name() as string, options as never), code)
+    await expectCode(() => e.createTopic(name as string, options as never), code)
     expect(snapshotTree(env.fs, env.dir)).toEqual(before)
     expect(e.listTopics()).toEqual([])
   })
