@@ -1,0 +1,100 @@
+/**
+ * The root object: one open data directory. What SQLite's connection is to a database file, a Kafkalite
+ * instance is to a Kafka log directory: `open` it, create and use topics, `close` it.
+ *
+ * Lifecycle: `open` takes the directory's lock (ERR_LOCKED while another live instance, in this process
+ * or another, holds it) and recovers whatever a crash left; `close` is idempotent, flushes everything,
+ * leaves the directory marked cleanly shut (so the next open reads no log data), and releases the lock.
+ * After `close`, every method throws or rejects with ERR_CLOSED. Background timers never keep the host
+ * process alive.
+ */
+import {
+  Engine,
+  type CreateTopicOptions,
+  type EngineOptions,
+  type TopicConfigChanges,
+  type TopicDescription,
+} from '../engine/engine'
+import type { OpenReport } from '../engine/open-report'
+import { Topic } from './topic'
+
+/** `{ dir }` or `{ inMemory: true }`, optional `fs` and `clock` ports, and engine config keys. */
+export type KafkaliteOptions = EngineOptions
+
+export class Kafkalite {
+  readonly #engine: Engine
+
+  private constructor(engine: Engine) {
+    this.#engine = engine
+  }
+
+  /** Opens (or creates) a data directory, or an in-memory one with `{ inMemory: true }`. */
+  static async open(options: KafkaliteOptions): Promise<Kafkalite> {
+    return new Kafkalite(await Engine.open(options))
+  }
+
+  /** The data directory (a fixed path inside the in-memory file system in in-memory mode). */
+  get dir(): string {
+    return this.#engine.dir
+  }
+
+  /** What the open found and repaired: clean shutdown or not, and damage per partition. */
+  get openReport(): OpenReport {
+    return this.#engine.openReport
+  }
+
+  /** Whether `close()` has been called. */
+  get closed(): boolean {
+    return this.#engine.state === 'closing' || this.#engine.state === 'closed'
+  }
+
+  /**
+   * Creates a topic with `partitions` (default: the engine's numPartitions) and topic config overrides
+   * (Kafka's names, camelCased: `retentionMs`, `segmentBytes`, `cleanupPolicy`, ...). Returns the topic.
+   */
+  async createTopic(name: string, options: CreateTopicOptions = {}): Promise<Topic> {
+    await this.#engine.createTopic(name, options)
+    return new Topic(this.#engine, name)
+  }
+
+  /** Deletes a topic and all its data. */
+  deleteTopic(name: string): Promise<void> {
+    return this.#engine.deleteTopic(name)
+  }
+
+  /** Raises a topic's partition count; a decrease is ERR_INVALID_PARTITIONS (it would break keyed ordering). */
+  createPartitions(name: string, newCount: number): Promise<void> {
+    return this.#engine.createPartitions(name, newCount)
+  }
+
+  /** Sets (a value) or removes (`null`) topic config overrides at run time; validated, persisted, applied. */
+  alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<void> {
+    return this.#engine.alterTopicConfig(name, changes)
+  }
+
+  /** Topic names, sorted; Kafka's internal topics only with `listInternal: true`. */
+  listTopics(options: { listInternal?: boolean } = {}): string[] {
+    return this.#engine.listTopics(options)
+  }
+
+  describeTopic(name: string): TopicDescription {
+    return this.#engine.describeTopic(name)
+  }
+
+  /** The topic `name`; ERR_UNKNOWN_TOPIC_OR_PARTITION if it does not exist. */
+  topic(name: string): Topic {
+    this.#engine.ensureOpen()
+    this.#engine.partitionCount(name)
+    return new Topic(this.#engine, name)
+  }
+
+  // Producers and consumer groups are added here by their layers (src/producer, src/group):
+  //   producer(options): Producer
+  //   consumerGroup(...): ConsumerGroup
+  // They are not defined yet; each registers its close work with the engine's onClose hook.
+
+  /** Closes the data directory (idempotent: every call returns the same promise). */
+  close(): Promise<void> {
+    return this.#engine.close()
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * kafkalite's public surface. Everything a user imports comes from here; test/api/exports.test.ts
+ * pins the list, so a change to it is a deliberate one.
+ */
+
+// The root object, topics and partitions.
+export { Kafkalite, type KafkaliteOptions } from './api/kafkalite'
+export { Topic } from './api/topic'
+export { Partition, DEFAULT_READ_MAX_BYTES, type ReadRecordsOptions, type ReadRecordsResult } from './api/partition'
+export type {
+  CreateTopicOptions,
+  DataLocation,
+  EnginePorts,
+  PartitionDescription,
+  TopicConfigChanges,
+  TopicDescription,
+} from './engine/engine'
+export type { OpenReport, PartitionOpenReport } from './engine/open-report'
+export type { TopicId } from './engine/topic-id'
+export type { AppendResult, ReadResult } from './storage/partition-log'
+export type { RecoveryReport } from './storage/recovery'
+
+// Errors: switch on `code`.
+export {
+  ClosedError,
+  CorruptRecordError,
+  InvalidArgumentError,
+  InvalidConfigError,
+  IoError,
+  isKafkaliteError,
+  KafkaliteError,
+  LockedError,
+  OffsetOutOfRangeError,
+  RecordTooLargeError,
+  type ErrorCode,
+  type ErrorContext,
+} from './errors/index'
+
+// Building and reading record batches (for Partition.append and Partition.read).
+export {
+  decodeRecords,
+  encodeRecordBatch,
+  forEachBatch,
+  readBatchHeader,
+  type BatchHeader,
+  type BatchInput,
+  type Record,
+  type RecordHeader,
+  type RecordInput,
+} from './codec/record-batch'
+export type { CompressionCodec } from './codec/compression/index'
+
+// Configuration types (Kafka's names, camelCased).
+export type {
+  CleanupPolicy,
+  Durability,
+  EngineConfig,
+  EngineConfigInput,
+  TimestampType,
+  TopicCompressionType,
+  TopicConfig,
+  TopicConfigInput,
+} from './config/index'
+
+// Ports, for tests: an in-memory disk (with crash simulation) and a clock that moves only when told.
+export { ManualClock, SystemClock, type Clock, type TimerHandle } from './io/clock'
+export { MemoryFileSystem, type CrashOptions, type MemoryFsStats } from './io/memory-fs'
+export type { FileHandle, FileStat, FileSystem, OpenMode } from './io/file-system'
+export type { Offset, Position, TimestampMs } from './util/types'
