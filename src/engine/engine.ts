@@ -23,57 +23,39 @@
  * each PartitionLog is synchronous and single-writer by construction.
  */
 import { hostname } from 'node:os'
-import { resolve as resolvePath, sep } from 'node:path'
 import {
-  resolveEngineConfig,
   resolveTopicConfig,
   topicNameProblem,
   topicNamesCollide,
   validateTopicName,
   type EngineConfig,
-  type EngineConfigInput,
   type TopicConfig,
   type TopicConfigInput,
 } from '../config/index'
-import { INT32_MAX } from '../config/define'
 import { loadCodecs } from '../codec/compression/index'
 import { CorruptRecordError, describeValue, InvalidArgumentError, isKafkaliteError, KafkaliteError } from '../errors/index'
-import { SystemClock, type Clock, type TimerHandle } from '../io/clock'
-import { dirname, joinPath, type FileSystem } from '../io/file-system'
+import type { Clock } from '../io/clock'
+import { joinPath, type FileSystem } from '../io/file-system'
 import { acquireDirectoryLock, type DirectoryLock } from '../io/lock'
-import { MemoryFileSystem } from '../io/memory-fs'
-import { NodeFileSystem } from '../io/node-fs'
 import { LogDirState, partitionKey } from '../storage/log-dir-state'
 import type { PartitionLog } from '../storage/partition-log'
 import { Mutex } from '../util/mutex'
 import type { Offset } from '../util/types'
+import { CheckpointTask } from './checkpoint-task'
+import { checkPartitionCount, checkTopicArgument, isPlainObject, unknownTopicOrPartition } from './checks'
 import { deletePartitionDir, scanRoot } from './data-dir'
 import { Lifecycle, type EngineState } from './lifecycle'
 import { buildOpenReport, type OpenReport } from './open-report'
+import { createDirDurably, resolveOptions, type EngineOptions } from './options'
 import { ProducerIdAllocator, type ProducerIdAndEpoch } from './producer-ids'
 import { randomTopicId, type TopicId } from './topic-id'
 import { readTopicRegistry, TOPIC_REGISTRY_FILE, type TopicConfigOverrides, type TopicRecord } from './topic-registry'
 import { TopicTable, type LiveTopic } from './topic-table'
 
-/** The fixed root of an in-memory data directory. */
-export const IN_MEMORY_ROOT = '/kafkalite'
+export { IN_MEMORY_ROOT, type DataLocation, type EngineOptions, type EnginePorts } from './options'
 
 /** Kafka's internal topics, which `listTopics()` leaves out unless asked (Kafka `listInternal`). */
 const INTERNAL_TOPICS: ReadonlySet<string> = new Set(['__consumer_offsets', '__transaction_state'])
-
-/** Where the data lives: a directory on disk, or memory only (nothing survives `close`). */
-export type DataLocation = { dir: string; inMemory?: false } | { inMemory: true; dir?: undefined }
-
-/** Ports injected by tests (or by users who need them): the file system and the clock. */
-export interface EnginePorts {
-  /** Default: NodeFileSystem for `dir`, a fresh MemoryFileSystem for `inMemory`. */
-  fs?: FileSystem
-  /** Default: SystemClock (its timers never keep the process alive). */
-  clock?: Clock
-}
-
-/** `Engine.open` / `Kafkalite.open` options: a location, optional ports, and engine config keys. */
-export type EngineOptions = DataLocation & EnginePorts & EngineConfigInput
 
 export interface CreateTopicOptions extends TopicConfigInput {
   /** Default: the engine's `numPartitions` (1 unless configured). */
@@ -115,8 +97,7 @@ export class Engine {
   private lock: DirectoryLock | undefined
   private producerIds: ProducerIdAllocator | undefined
   private report: OpenReport | undefined
-  private checkpointTimer: TimerHandle | undefined
-  private background: Promise<void> = Promise.resolve()
+  private readonly checkpoints: CheckpointTask
   private closing: Promise<void> | undefined
 
   private constructor(dir: string, fs: FileSystem, clock: Clock, config: Readonly<EngineConfig>) {
@@ -127,6 +108,11 @@ export class Engine {
     this.lifecycle = new Lifecycle(`Data directory ${dir}`)
     this.topics = new TopicTable(fs, clock, dir)
     this.logDirState = new LogDirState(fs, dir)
+    this.checkpoints = new CheckpointTask(clock, [config.logFlushOffsetCheckpointIntervalMs, config.logFlushStartOffsetCheckpointIntervalMs], () =>
+      this.admin.run(async () => {
+        if (this.lifecycle.state === 'open') await this.writeCheckpoints()
+      }),
+    )
   }
 
   /** Opens (or creates) a data directory; see the module comment for the steps. */
@@ -140,7 +126,7 @@ export class Engine {
       throw e
     }
     engine.lifecycle.transition('open')
-    engine.scheduleCheckpoint()
+    engine.checkpoints.start()
     return engine
   }
 
@@ -363,13 +349,12 @@ export class Engine {
 
   /** Resolves when the background work started so far (a periodic checkpoint) has finished. For tests. */
   idle(): Promise<void> {
-    return this.background
+    return this.checkpoints.idle()
   }
 
   private async shutdown(): Promise<void> {
     this.lifecycle.transition('closing')
-    this.checkpointTimer?.cancel()
-    this.checkpointTimer = undefined
+    this.checkpoints.stop()
     let failure: unknown
     for (const hook of [...this.closeHooks].reverse()) {
       try {
@@ -489,27 +474,6 @@ export class Engine {
     return fn()
   }
 
-  /**
-   * Both checkpoints go out together on one timer, at the shorter of Kafka's two intervals; 0 disables
-   * periodic writes (close still writes them). A failed periodic write is dropped: a stale checkpoint
-   * only makes the next unclean open scan more, and the next interval retries.
-   */
-  private scheduleCheckpoint(): void {
-    const intervals = [this.config.logFlushOffsetCheckpointIntervalMs, this.config.logFlushStartOffsetCheckpointIntervalMs].filter((ms) => ms > 0)
-    if (intervals.length === 0) return
-    this.checkpointTimer = this.clock.setTimeout(() => {
-      this.checkpointTimer = undefined
-      this.background = this.admin
-        .run(async () => {
-          if (this.lifecycle.state === 'open') await this.writeCheckpoints()
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.lifecycle.state === 'open') this.scheduleCheckpoint()
-        })
-    }, Math.min(...intervals))
-  }
-
   /** Assumes: under `admin`, so no log is being added or removed while the offsets are collected. */
   private writeCheckpoints(): Promise<void> {
     return this.logDirState.writeCheckpoints(
@@ -531,58 +495,4 @@ export class Engine {
     }
     this.lock = undefined
   }
-}
-
-function resolveOptions(options: EngineOptions): { dir: string; fs: FileSystem; clock: Clock; config: Readonly<EngineConfig> } {
-  if (!isPlainObject(options)) throw new InvalidArgumentError(`open options must be a plain object, got ${describeValue(options)}`)
-  const { dir, inMemory, fs, clock, ...configInput } = options as Record<string, unknown>
-  const inMemoryMode = inMemory === true
-  if (inMemory !== undefined && typeof inMemory !== 'boolean') throw new InvalidArgumentError(`inMemory must be a boolean, got ${describeValue(inMemory)}`)
-  if (inMemoryMode && dir !== undefined) throw new InvalidArgumentError('Give either dir or inMemory: true, not both')
-  if (!inMemoryMode && (typeof dir !== 'string' || dir.length === 0)) {
-    throw new InvalidArgumentError(`open needs a data directory ({ dir: string }) or { inMemory: true }; got dir ${describeValue(dir)}`)
-  }
-  const config = resolveEngineConfig(configInput as EngineConfigInput)
-  const theClock = (clock as Clock | undefined) ?? new SystemClock()
-  if (inMemoryMode) return { dir: IN_MEMORY_ROOT, fs: (fs as FileSystem | undefined) ?? new MemoryFileSystem({ clock: theClock }), clock: theClock, config }
-  // The port takes absolute '/'-separated paths; a real directory is resolved against the working directory.
-  const path = fs === undefined ? resolvePath(dir as string).split(sep).join('/') : (dir as string)
-  return { dir: path, fs: (fs as FileSystem | undefined) ?? new NodeFileSystem(), clock: theClock, config }
-}
-
-/**
- * mkdir -p, then fsyncs the parent of every directory it created: a new data directory whose own entry
- * is not durable can vanish in a machine crash, with everything later fsynced inside it.
- */
-async function createDirDurably(fs: FileSystem, dir: string): Promise<void> {
-  const missing: string[] = []
-  for (let d = dir; !fs.exists(d); d = dirname(d)) {
-    missing.push(d)
-    if (d === '/' || dirname(d) === d) break
-  }
-  fs.mkdirp(dir)
-  for (const d of missing) await fs.syncDir(dirname(d))
-}
-
-function checkPartitionCount(count: unknown, topic: string): asserts count is number {
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > INT32_MAX) {
-    throw new KafkaliteError('ERR_INVALID_PARTITIONS', `Partition count must be an integer in [1, ${INT32_MAX}], got ${describeValue(count)}`, { topic, partitions: count })
-  }
-}
-
-function checkTopicArgument(name: unknown): asserts name is string {
-  if (typeof name !== 'string') throw new InvalidArgumentError(`Topic name must be a string, got ${describeValue(name)}`)
-}
-
-function unknownTopicOrPartition(message: string, topic: unknown, partition?: unknown): KafkaliteError {
-  const context: Record<string, unknown> = {}
-  if (typeof topic === 'string') context.topic = topic
-  if (typeof partition === 'number') context.partition = partition
-  return new KafkaliteError('ERR_UNKNOWN_TOPIC_OR_PARTITION', message, context)
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
 }
