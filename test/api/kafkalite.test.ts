@@ -7,7 +7,7 @@ import type { Partition } from '../../src/api/partition'
 import type { Topic } from '../../src/api/topic'
 import { encodeRecordBatch } from '../../src/codec/record-batch'
 import { ManualClock } from '../../src/io/clock'
-import { batchOf, expectCode, T0 } from '../engine/helpers'
+import { batchOf, expectCode, expectSyncCode, T0 } from '../engine/helpers'
 
 const tmpDirs: string[] = []
 afterEach(() => {
@@ -209,6 +209,19 @@ describe('Kafkalite close', () => {
       } catch (e) {
         throw new Error(`${name}: ${(e as Error).message}`)
       }
+    }
+  })
+
+  it('after close, synchronous methods throw synchronously and asynchronous ones reject (never throw)', async () => {
+    const kl = await Kafkalite.open({ inMemory: true })
+    await kl.createTopic('t')
+    await kl.close()
+    expectSyncCode(() => kl.listTopics(), 'ERR_CLOSED')
+    expectSyncCode(() => kl.topic('t'), 'ERR_CLOSED')
+    for (const call of [() => kl.createTopic('u'), () => kl.deleteTopic('t'), () => kl.createPartitions('t', 2), () => kl.alterTopicConfig('t', {})]) {
+      let result: unknown
+      expect(() => (result = call())).not.toThrow()
+      await expect(result).rejects.toMatchObject({ code: 'ERR_CLOSED' })
     }
   })
 
