@@ -11,6 +11,9 @@
  * - The high watermark is always at a batch boundary; `hwMark` is the (segment, byte position) where
  *   it falls, so a read bounds itself by bytes without looking at offsets.
  *
+ * - Producer state (producer-state.ts) describes exactly the batches below the log end offset: appends
+ *   check and update it, `roll` and `close` snapshot it, open and `truncateTo` reload it.
+ *
  * Concurrency: one writer. `append`, `truncateTo`, `roll` and `read` are synchronous, so no reader can
  * observe a half-applied append and no two appends interleave. The only awaits are fsyncs; a flush
  * captures (offset, segment, position) before it awaits and publishes only that afterwards, so appends
@@ -25,6 +28,7 @@ import type { Offset, Position } from '../util/types'
 import { validateAppend } from './append-validation'
 import type { LogConfig } from './log-config'
 import { deleteSegmentFiles, loadLog, type RecoveryReport } from './recovery'
+import { ProducerStateManager, type BatchMetadata } from './producer-state'
 import { LogSegment, type AppendedBatch, type SegmentConfig } from './segment'
 
 export interface PartitionLogOptions {
@@ -52,6 +56,11 @@ export interface AppendResult {
   recordCount: number
   /** The broker time stamped on the batches when the topic uses LogAppendTime, else -1. */
   logAppendTime: number
+  /**
+   * True when the append was a retry of an idempotent producer's batch that is already in the log:
+   * nothing was written, and the offsets (and LogAppendTime) are those of the original batch.
+   */
+  duplicate?: true
 }
 
 export interface ReadResult {
@@ -107,6 +116,8 @@ export class PartitionLog {
   private unflushedRecords = 0
   private flushTimer: TimerHandle | undefined
   private readonly hwListeners = new Set<(highWatermark: Offset) => void>()
+  /** Idempotent producers' last batches, for deduplication and sequence checks. */
+  readonly producerState: ProducerStateManager
 
   private constructor(options: PartitionLogOptions) {
     this.fs = options.fs
@@ -151,6 +162,10 @@ export class PartitionLog {
     const active = this.activeSegment
     this.hw = { offset: this._logEndOffset, segment: active, position: active.size }
     if (this._recoveryPoint < this._logEndOffset) for (const s of this.segments) this.unflushedSegments.add(s)
+    this.producerState = new ProducerStateManager(this.fs, this.dir, this.context, () => ({
+      segments: this.segments,
+      logEndOffset: this._logEndOffset,
+    }))
   }
 
   /**
@@ -160,6 +175,8 @@ export class PartitionLog {
    */
   static async open(options: PartitionLogOptions): Promise<PartitionLog> {
     const log = new PartitionLog(options)
+    // After recovery, so that the state matches the log that survived (snapshots past its end are stale).
+    log.recoveryReport.problems.push(...log.producerState.load().problems)
     // The partition directory and its first segment may have just been created: their names must be
     // durable before any data in them is called durable.
     await options.fs.syncDir(dirname(options.dir))
@@ -219,6 +236,11 @@ export class PartitionLog {
    * rolls the active segment if needed, and writes the batches with one write. On return the bytes
    * are in the OS (acks 1); `flushUpTo(lastOffset)` waits for them to be fsynced (acks all).
    *
+   * Batches with a producer id (idempotent producers) are checked against the producer state first
+   * (producer-state.ts `checkAppend`): a fenced epoch or a sequence gap is a typed error and nothing is
+   * written; a retry of a batch already in the log writes nothing and returns the original batch's
+   * offsets with `duplicate: true`. Batches without a producer id cost one branch here.
+   *
    * Assumes: called by the partition's single writer; synchronous, so it cannot interleave.
    */
   append(data: Buffer, options: AppendOptions = {}): AppendResult {
@@ -232,6 +254,12 @@ export class PartitionLog {
       },
       this.context,
     )
+    let fromProducers = false
+    for (const v of validated) if (v.header.producerId >= 0) fromProducers = true
+    if (fromProducers) {
+      const duplicate = this.producerState.checkAppend(validated.map((v) => v.header))
+      if (duplicate !== undefined) return this.duplicateResult(duplicate)
+    }
     const now = this.clock.now()
     const logAppendTime = this.config.messageTimestampType === 'LogAppendTime' ? now : -1
     let next = this._logEndOffset
@@ -264,10 +292,26 @@ export class PartitionLog {
       throw e
     }
     this._logEndOffset = next
+    if (fromProducers) {
+      for (let i = 0; i < batches.length; i++) {
+        const b = batches[i]!
+        this.producerState.onBatchAppended(validated[i]!.header, b.baseOffset, b.lastOffset, b.maxTimestamp)
+      }
+    }
     this.unflushedSegments.add(segment)
     this.unflushedRecords += recordCount
     this.afterAppend()
     return { baseOffset, lastOffset, recordCount, logAppendTime }
+  }
+
+  private duplicateResult(original: BatchMetadata): AppendResult {
+    return {
+      baseOffset: original.firstOffset,
+      lastOffset: original.lastOffset,
+      recordCount: original.lastOffset - original.firstOffset + 1,
+      logAppendTime: this.config.messageTimestampType === 'LogAppendTime' ? original.maxTimestamp : -1,
+      duplicate: true,
+    }
   }
 
   /**
@@ -315,7 +359,10 @@ export class PartitionLog {
     return active
   }
 
-  /** Starts a new active segment at the log end offset. Assumes: single writer, no await. */
+  /**
+   * Starts a new active segment at the log end offset, and snapshots the producer state there (as Kafka
+   * does at every roll), so that a reload only replays the active segment. Assumes: single writer, no await.
+   */
   roll(): LogSegment {
     const active = this.activeSegment
     if (active.size === 0) return active
@@ -325,6 +372,7 @@ export class PartitionLog {
     this.segments.push(next)
     this.directoryDirty = true
     this.noteOpen(active)
+    this.producerState.takeSnapshot(this._logEndOffset)
     return next
   }
 
@@ -457,6 +505,9 @@ export class PartitionLog {
     if (this.hw.offset > this._logEndOffset || this.hw.segment !== this.segments[this.segmentIndexFor(this.hw.offset)]) {
       this.hw = { offset: this._logEndOffset, segment: this.activeSegment, position: this.activeSegment.size }
     }
+    // The removed batches must not be recognised as duplicates of a retry: reload from a snapshot at or
+    // below the new end (later ones are deleted) plus the log after it.
+    this.producerState.truncateAndReload()
   }
 
   /**
@@ -627,14 +678,16 @@ export class PartitionLog {
   }
 
   /**
-   * Flushes everything, writes the final time-index entry of the active segment, and closes files.
-   * Idempotent. After close the recovery point equals the log end offset, which the engine writes to
-   * its checkpoint along with the clean-shutdown marker.
+   * Flushes everything, snapshots the producer state at the log end (so a clean reopen reads no log
+   * data), writes the final time-index entry of the active segment, and closes files. Idempotent. After
+   * close the recovery point equals the log end offset, which the engine writes to its checkpoint along
+   * with the clean-shutdown marker.
    */
   async close(): Promise<void> {
     if (this.closed) return
     await this.flush()
     await this.flushing
+    await this.producerState.takeSnapshotDurably(this._logEndOffset)
     this.closed = true
     this.flushTimer?.cancel()
     this.activeSegment.onBecomeInactive()
