@@ -210,7 +210,7 @@ describe('ProducerState > snapshots', () => {
     await log.close()
     const path = `${DIR}/${segmentFileName(2, SNAPSHOT_SUFFIX)}`
     const bytes = fs.readFile(path)
-    bytes[bytes.length - 1] ^= 0xff
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff
     const h = fs.open(path, 'rw')
     h.write(bytes, 0, bytes.length, 0)
     h.close()
