@@ -1,0 +1,592 @@
+/**
+ * The consumer: reads assigned partitions in offset order, from a position per partition. Used alone
+ * with a manual assignment (`assign`), and by the group layer (src/group) as the machinery under each
+ * group member. Kafka's `KafkaConsumer` + `Fetcher` + `SubscriptionState`, for one process.
+ *
+ * ## The seam for the group layer
+ *
+ * A group member owns one Consumer, created with a coordinator:
+ *
+ *   const consumer = new Consumer(engine, config, { coordinator })
+ *
+ *   interface ConsumerCoordinator {
+ *     beforeFetch(): Promise<void> | void   // at the start of every poll round, before records are taken
+ *     heartbeat?(): Promise<void> | void    // the run loop's heartbeat() (session liveness)
+ *     onClose?(): Promise<void> | void      // inside close(), before the assignment is dropped
+ *   }
+ *
+ * - Rebalances happen on the polling path, as in Kafka (`ConsumerCoordinator.poll` inside `poll`):
+ *   `beforeFetch` runs at the start of each poll round, never while the application is in the middle of
+ *   a record or batch of the run loop. That is where the member calls its revoked listeners (positions are
+ *   still readable: `position()`, `positions()`), commits, then calls `removePartitions(...)`, and applies
+ *   a new assignment with `addPartitions(...)`. To get a waiting poll to run `beforeFetch` again (a
+ *   rebalance began while the member is idle), call `nudge()`: the poll re-runs the round and goes on
+ *   waiting; it does not return early because of it.
+ * - `addPartitions([{ topic, partition, offset? }])` adds partitions, keeping those already assigned
+ *   (cooperative); `offset` is the committed offset to start from (undefined/null: none, so
+ *   `autoOffsetReset` decides). A committed offset that turns out to be out of range is reported as a
+ *   committed offset (ERR_OFFSET_OUT_OF_RANGE context `committedOffset`; the reset event's
+ *   `fromCommitted`). `removePartitions([...])` drops partitions and returns their final positions
+ *   (eager: remove all, then add). `assign([...])` replaces the whole assignment (manual use).
+ * - Liveness for `maxPollIntervalMs`: `lastPollMs` (clock time of the last poll's start or end) and
+ *   `pollInProgress` (a poll is waiting, so the member is live). In the run loop a poll happens between
+ *   batches only; a batch that outlasts the interval leaves `lastPollMs` behind, as in Kafka.
+ * - Resets: `on('offsetReset', listener)` for each reset (the group counts them per partition for
+ *   `describe()`), and `offsetResetTotals()` for this consumer's totals.
+ * - Positions: `positions()` lists assigned partitions with their consumer position (what to commit);
+ *   positions move only as records are delivered (see delivery.ts), so committing them is at-least-once.
+ *
+ * ## Invariants
+ * - `order` holds exactly the assigned partitions, each once, in round-robin order; `byKey` indexes it.
+ *   A partition leaving the assignment has `assigned = false`, which makes its undelivered records stale.
+ * - At most one poll at a time (ERR_INVALID_STATE for a second, Kafka's ConcurrentModificationException).
+ * - Each poll starts at the partition after the last one that returned records in the previous poll, so
+ *   a busy partition cannot starve the others.
+ *
+ * Concurrency: every method but the polls, `run`, `stop` and `close` is synchronous. A poll awaits only in
+ * `beforeFetch` and while waiting; records are taken and positions moved in synchronous steps, so a seek
+ * or assignment change made during a wait applies to the next round.
+ */
+import type { AutoOffsetReset, ConsumerConfig, ConsumerConfigInput } from '../config/consumer-config'
+import { resolveConsumerConfig } from '../config/consumer-config'
+import { describeValue, InvalidArgumentError, KafkaliteError } from '../errors/index'
+import type { Clock } from '../io/clock'
+import type { PartitionLog } from '../storage/partition-log'
+import type { Offset } from '../util/types'
+import { checkOffset, checkPollOptions, checkTimestamp, checkTopicPartition, checkTopicPartitionList } from './arguments'
+import { deliverAll, type ChunkSource, type FetchedChunk } from './delivery'
+import { takeRecords, type FetchBudget } from './fetcher'
+import { RecordIterator } from './iterator'
+import { ConsumerLifecycle, type ConsumerState } from './lifecycle'
+import { ensureFetchable, startingOffset } from './offset-reset'
+import { partitionKey, PartitionState } from './partition-state'
+import { RunLoop, type RunOptions } from './run-loop'
+import type {
+  ConsumerRecord,
+  OffsetForTimeResult,
+  OffsetResetEvent,
+  OffsetResetTotals,
+  PollOptions,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './types'
+import { WakeSignal } from './wake-signal'
+
+/** What the consumer needs from the engine (src/engine's Engine provides it; tests may fake it). */
+export interface ConsumerEngine {
+  readonly clock: Clock
+  log(topic: string, partition: number): PartitionLog
+  onClose(hook: () => Promise<void> | void): () => void
+  ensureOpen(): void
+}
+
+/** Installed by the group layer; see the module comment. */
+export interface ConsumerCoordinator {
+  beforeFetch(): Promise<void> | void
+  heartbeat?(): Promise<void> | void
+  onClose?(): Promise<void> | void
+}
+
+export interface ConsumerHooks {
+  coordinator?: ConsumerCoordinator
+}
+
+/** A partition to add, with the committed offset to start from (none: `autoOffsetReset` decides). */
+export interface PartitionStart extends TopicPartition {
+  offset?: Offset | null
+}
+
+export type ConsumerEvents = {
+  offsetReset: (event: OffsetResetEvent) => void
+}
+
+/** Node timers take at most a signed 32-bit delay; longer waits are made of several. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+export class Consumer implements AsyncIterable<ConsumerRecord> {
+  readonly config: Readonly<ConsumerConfig>
+  private readonly engine: ConsumerEngine
+  private readonly coordinator: ConsumerCoordinator | undefined
+  private readonly lifecycle: ConsumerLifecycle
+  private readonly signal = new WakeSignal()
+  private readonly byKey = new Map<string, PartitionState>()
+  private order: PartitionState[] = []
+  private cursor = 0
+  private polling = false
+  private wakeupRequested = false
+  private _lastPollMs: number
+  private inflight: Promise<unknown> | undefined = undefined
+  private inBeforeFetch = false
+  private readonly resetTotals = new Map<string, OffsetResetTotals>()
+  private readonly resetListeners = new Set<ConsumerEvents['offsetReset']>()
+  private readonly runLoop: RunLoop
+  private readonly unregisterCloseHook: () => void
+  private closing: Promise<void> | undefined
+
+  constructor(engine: ConsumerEngine, config: ConsumerConfigInput = {}, hooks: ConsumerHooks = {}) {
+    this.config = resolveConsumerConfig(config)
+    engine.ensureOpen()
+    this.engine = engine
+    this.coordinator = hooks.coordinator
+    this.lifecycle = new ConsumerLifecycle(this.config.clientId === '' ? 'Consumer' : `Consumer ${this.config.clientId}`)
+    this._lastPollMs = engine.clock.now()
+    this.runLoop = new RunLoop(
+      this.chunkSource(),
+      { pause: (tps) => this.pause(tps), resume: (tps) => this.resume(tps), wakeup: () => this.wakeup() },
+      this.lifecycle,
+    )
+    this.unregisterCloseHook = engine.onClose(() => this.close())
+  }
+
+  get state(): ConsumerState {
+    return this.lifecycle.state
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Assignment
+
+  /** Replaces the assignment (manual assignment, no group). Kept partitions keep their positions. */
+  assign(partitions: readonly TopicPartition[]): void {
+    this.lifecycle.ensureActive()
+    const list = this.checkExisting(checkTopicPartitionList(partitions, 'assign'))
+    const keep = new Set(list.map((tp) => partitionKey(tp.topic, tp.partition)))
+    this.dropPartitions(this.order.filter((s) => !keep.has(s.key)))
+    this.addStates(list.map((tp) => ({ ...tp, offset: null })))
+  }
+
+  /** The assigned partitions, in round-robin order. */
+  assignment(): TopicPartition[] {
+    this.lifecycle.ensureNotClosed()
+    return this.order.map((s) => ({ topic: s.topic, partition: s.partition }))
+  }
+
+  /**
+   * Group seam: adds partitions, starting each at its committed `offset` when given. Partitions already
+   * assigned keep their positions. Validates everything before changing anything.
+   */
+  addPartitions(partitions: readonly PartitionStart[]): void {
+    this.lifecycle.ensureActive()
+    if (!Array.isArray(partitions)) checkTopicPartitionList(partitions, 'addPartitions')
+    const starts = partitions.map((p) => {
+      const tp = checkTopicPartition(p, 'addPartitions')
+      const offset = p.offset === undefined || p.offset === null ? null : checkOffset(p.offset, 'offset', tp)
+      return { ...tp, offset }
+    })
+    this.checkExisting(starts)
+    this.addStates(starts)
+  }
+
+  /** Group seam: removes partitions (unassigned ones are ignored) and returns their final positions. */
+  removePartitions(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
+    this.lifecycle.ensureNotClosed()
+    const states = checkTopicPartitionList(partitions, 'removePartitions')
+      .map((tp) => this.byKey.get(partitionKey(tp.topic, tp.partition)))
+      .filter((s): s is PartitionState => s !== undefined)
+    this.dropPartitions(states)
+    return states.filter((s) => s.position !== undefined).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position! }))
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Positions
+
+  /**
+   * The offset of the next record the application will get from `tp`. A partition without a position
+   * gets its starting position now (`autoOffsetReset`; ERR_OFFSET_OUT_OF_RANGE under "none").
+   */
+  position(tp: TopicPartition): Offset {
+    this.lifecycle.ensureNotClosed()
+    const state = this.requireAssigned(checkTopicPartition(tp, 'position'), 'position')
+    if (state.position === undefined) state.setPosition(startingOffset(state, this.logOf(state), this.config.autoOffsetReset), 'reset')
+    return state.position!
+  }
+
+  /** Group seam: every assigned partition that has a position, with it (what a commit of all would store). */
+  positions(): TopicPartitionOffset[] {
+    this.lifecycle.ensureNotClosed()
+    return this.order.filter((s) => s.position !== undefined).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position! }))
+  }
+
+  /**
+   * Sets the position of an assigned partition; the next poll reads from `offset`. An offset outside the
+   * log is not refused here: the poll that reaches it applies `autoOffsetReset`, as Kafka does.
+   */
+  seek(tp: TopicPartition, offset: Offset): void {
+    this.lifecycle.ensureActive()
+    const checked = checkTopicPartition(tp, 'seek')
+    const at = checkOffset(offset, 'seek offset', checked)
+    this.requireAssigned(checked, 'seek').setPosition(at, 'seek')
+    this.signal.notify('changed')
+  }
+
+  /** Seeks to the log start offset of each given partition (default: all assigned). */
+  seekToBeginning(partitions?: readonly TopicPartition[]): void {
+    this.seekEach(partitions, 'seekToBeginning', (log) => log.logStartOffset)
+  }
+
+  /** Seeks to the high watermark (the end a consumer can read to) of each given partition (default: all). */
+  seekToEnd(partitions?: readonly TopicPartition[]): void {
+    this.seekEach(partitions, 'seekToEnd', (log) => log.highWatermark)
+  }
+
+  /** For each partition, the earliest offset whose timestamp is ≥ `timestamp` (null when all are older). */
+  offsetsForTimes(query: readonly (TopicPartition & { timestamp: number })[]): OffsetForTimeResult[] {
+    this.lifecycle.ensureActive()
+    const checked = checkTopicPartitionList(query, 'offsetsForTimes').map((tp, i) => ({ ...tp, timestamp: checkTimestamp(query[i]!.timestamp, tp) }))
+    const logs = checked.map((q) => this.engine.log(q.topic, q.partition))
+    return checked.map((q, i) => {
+      const found = logs[i]!.offsetForTimestamp(q.timestamp)
+      return { topic: q.topic, partition: q.partition, offset: found?.offset ?? null, timestamp: found?.timestamp ?? null }
+    })
+  }
+
+  /** The log start offset of each partition (assigned or not). */
+  beginningOffsets(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
+    return this.offsetsOf(partitions, 'beginningOffsets', (log) => log.logStartOffset)
+  }
+
+  /** The high watermark of each partition (assigned or not): the offset after the last readable record. */
+  endOffsets(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
+    return this.offsetsOf(partitions, 'endOffsets', (log) => log.highWatermark)
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Flow control
+
+  /** Stops fetching from the partitions until `resume`; their positions and buffered records are kept. */
+  pause(partitions: readonly TopicPartition[]): void {
+    this.lifecycle.ensureActive()
+    for (const state of this.requireAllAssigned(partitions, 'pause')) state.paused = true
+  }
+
+  resume(partitions: readonly TopicPartition[]): void {
+    this.lifecycle.ensureActive()
+    for (const state of this.requireAllAssigned(partitions, 'resume')) state.paused = false
+    this.signal.notify('changed')
+  }
+
+  paused(): TopicPartition[] {
+    this.lifecycle.ensureNotClosed()
+    return this.order.filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }))
+  }
+
+  /** Makes a poll that is waiting return at once (with no records). No effect when no poll is in progress. */
+  wakeup(): void {
+    if (!this.polling) return
+    this.wakeupRequested = true
+    this.signal.notify('wakeup')
+  }
+
+  /** Group seam: a waiting poll runs `beforeFetch` again and goes on waiting. */
+  nudge(): void {
+    this.signal.notify('changed')
+  }
+
+  /** Group seam: the clock time at which the last poll started or ended. */
+  get lastPollMs(): number {
+    return this._lastPollMs
+  }
+
+  /** Group seam: a poll is in progress (possibly waiting for data), so the member is polling. */
+  get pollInProgress(): boolean {
+    return this.polling
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Consuming
+
+  /**
+   * Returns up to `maxRecords` records (default `maxPollRecords`) from the assigned, unpaused partitions,
+   * in offset order per partition, and moves their positions past them. With nothing available it waits
+   * up to `timeoutMs` (default `fetchMaxWaitMs`) for new data, and returns as soon as some is visible.
+   * Resolves with [] on timeout, `wakeup()` or `close()`.
+   */
+  async poll(options?: PollOptions): Promise<ConsumerRecord[]> {
+    this.lifecycle.ensureNotRunning('poll')
+    // Positions moved when the records were taken (takeRound); this flattens, leaving out chunks made stale since.
+    return deliverAll(await this.fetchChunks(options, true))
+  }
+
+  /** Consumes records one at a time, forever, until `close()` (or a `break`, which gives back the rest). */
+  [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+    this.lifecycle.ensureNotRunning('Iterating the consumer')
+    return new RecordIterator(this.chunkSource(), this.lifecycle)
+  }
+
+  /**
+   * Runs a consume loop in KafkaJS's style: `eachMessage` per record, or `eachBatch` per partition per
+   * poll. Resolves when `stop()` or `close()` ends it; rejects with a handler's error (the failed record
+   * and those after it are fetched again by the next poll or run). See run-loop.ts.
+   */
+  run(options: RunOptions): Promise<void> {
+    return this.runLoop.run(options)
+  }
+
+  /** Ends the run loop after the record or batch in hand; resolves when it has ended. */
+  stop(): Promise<void> {
+    this.lifecycle.ensureNotClosed()
+    return this.runLoop.stop()
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Events and reports
+
+  /** Subscribes to `'offsetReset'`; returns the function that unsubscribes. */
+  on<E extends keyof ConsumerEvents>(event: E, listener: ConsumerEvents[E]): () => void {
+    if (event !== 'offsetReset') throw new InvalidArgumentError(`Unknown consumer event ${describeValue(event)}; known: "offsetReset"`)
+    if (typeof listener !== 'function') throw new InvalidArgumentError(`An offsetReset listener must be a function, got ${describeValue(listener)}`)
+    this.resetListeners.add(listener)
+    return () => this.resetListeners.delete(listener)
+  }
+
+  /** Resets per partition over this consumer's life, including partitions no longer assigned. */
+  offsetResetTotals(): OffsetResetTotals[] {
+    return [...this.resetTotals.values()].map((t) => ({ ...t }))
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Close
+
+  /**
+   * Closes the consumer (idempotent: every call returns the same promise). A waiting poll returns [], the
+   * run loop ends after the record in hand, the coordinator's `onClose` runs (the group member leaves and
+   * commits), then the assignment is dropped. Afterwards every method throws ERR_CLOSED.
+   */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutdown())
+  }
+
+  private async shutdown(): Promise<void> {
+    this.lifecycle.transition('closing')
+    this.signal.notify('closed')
+    let failure: unknown
+    // A poll in progress returns at once; wait for it, unless close() was called from inside it (from the
+    // coordinator's beforeFetch), which would wait for itself. A run-loop handler in progress is not
+    // waited for, for the same reason: positions move only after it resolves, and no longer apply once
+    // the partitions are dropped below.
+    if (this.inflight !== undefined && !this.inBeforeFetch) await this.inflight.catch(() => undefined)
+    try {
+      await this.coordinator?.onClose?.()
+    } catch (e) {
+      failure = e
+    }
+    this.unregisterCloseHook()
+    this.dropPartitions(this.order)
+    this.lifecycle.transition('closed')
+    if (failure !== undefined) throw failure
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Polling internals
+
+  /**
+   * One poll: rounds of (coordinator, take records) until some are taken, the timeout passes, or the wait
+   * is ended by wakeup/close. With `deliver`, positions move past the records at once (`poll()`);
+   * otherwise the iterator or run loop moves them record by record.
+   */
+  private fetchChunks(options: PollOptions | undefined, deliver: boolean): Promise<FetchedChunk[]> {
+    try {
+      this.lifecycle.ensureActive()
+      const limits = checkPollOptions(options, { maxRecords: this.config.maxPollRecords, timeoutMs: this.config.fetchMaxWaitMs })
+      if (this.polling) throw new KafkaliteError('ERR_INVALID_STATE', 'Another poll is in progress on this consumer; a consumer polls one at a time')
+      this.polling = true
+      this.wakeupRequested = false
+      const poll = this.pollRounds(limits.maxRecords, limits.timeoutMs, deliver)
+      this.inflight = poll
+      return poll
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  private async pollRounds(maxRecords: number, timeoutMs: number, deliver: boolean): Promise<FetchedChunk[]> {
+    const clock = this.engine.clock
+    this._lastPollMs = clock.now()
+    const deadline = this._lastPollMs + timeoutMs
+    try {
+      for (;;) {
+        if (this.coordinator !== undefined) await this.beforeFetch(this.coordinator)
+        if (!this.lifecycle.active || this.wakeupRequested) return []
+        const chunks = this.takeRound(maxRecords, deliver)
+        if (chunks.length > 0) return chunks
+        const remaining = deadline - clock.now()
+        if (remaining <= 0) return []
+        const reason = await this.signal.wait(clock, Math.min(remaining, MAX_TIMER_MS), (onData) => this.subscribeToData(onData))
+        if (reason === 'wakeup' || reason === 'closed') return []
+      }
+    } finally {
+      this.polling = false
+      this.inflight = undefined
+      this._lastPollMs = clock.now()
+    }
+  }
+
+  private async beforeFetch(coordinator: ConsumerCoordinator): Promise<void> {
+    this.inBeforeFetch = true
+    try {
+      await coordinator.beforeFetch()
+    } finally {
+      this.inBeforeFetch = false
+    }
+  }
+
+  /** One round: visits the partitions from the cursor, taking records until `maxRecords`. Synchronous. */
+  private takeRound(maxRecords: number, deliver: boolean): FetchedChunk[] {
+    const chunks: FetchedChunk[] = []
+    const resets: OffsetResetEvent[] = []
+    const order = this.order
+    const n = order.length
+    const budget: FetchBudget = { bytesLeft: this.config.fetchMaxBytes, mustProgress: true }
+    let left = maxRecords
+    let lastContributor = -1
+    for (let i = 0; i < n && left > 0; i++) {
+      const index = (this.cursor + i) % n
+      const state = order[index]!
+      if (state.paused) continue
+      let chunk: FetchedChunk | undefined
+      try {
+        chunk = this.takeFrom(state, left, budget, resets)
+      } catch (e) {
+        // Return what was taken; the error recurs when the next poll reaches this partition.
+        if (chunks.length > 0) break
+        throw e
+      }
+      if (chunk === undefined) continue
+      chunks.push(chunk)
+      left -= chunk.records.length
+      lastContributor = index
+    }
+    if (lastContributor >= 0) this.cursor = (lastContributor + 1) % n
+    // Listeners run before delivery: if one throws, the records taken are fetched again by the next poll.
+    for (const event of resets) this.emitReset(event)
+    if (deliver) deliverAll(chunks)
+    return chunks
+  }
+
+  private takeFrom(state: PartitionState, limit: number, budget: FetchBudget, resets: OffsetResetEvent[]): FetchedChunk | undefined {
+    const log = this.logOf(state)
+    // Records handed out by an earlier poll but never delivered (a paused or abandoned iteration) come again.
+    if (state.fetchPosition !== state.position) state.rollBackFetch()
+    const reset = ensureFetchable(state, log, this.config.autoOffsetReset)
+    if (reset !== undefined) {
+      this.countReset(reset)
+      resets.push(reset)
+    }
+    const epoch = state.epoch
+    const records: ConsumerRecord[] = []
+    if (takeRecords(state, log, records, limit, budget, this.config.maxPartitionFetchBytes) === 0) return undefined
+    return { state, epoch, records, highWatermark: log.highWatermark, nextOffset: state.fetchPosition! }
+  }
+
+  private subscribeToData(onData: () => void): (() => void)[] {
+    const unsubscribers: (() => void)[] = []
+    for (const state of this.order) {
+      if (state.paused) continue
+      try {
+        unsubscribers.push(this.logOf(state).onHighWatermark(onData))
+      } catch {
+        // A partition whose topic is gone: the next round reports it.
+      }
+    }
+    return unsubscribers
+  }
+
+  private countReset(event: OffsetResetEvent): void {
+    const key = partitionKey(event.topic, event.partition)
+    const totals = this.resetTotals.get(key) ?? { topic: event.topic, partition: event.partition, resets: 0, recordsSkipped: 0 }
+    totals.resets++
+    totals.recordsSkipped += event.recordsSkipped
+    this.resetTotals.set(key, totals)
+  }
+
+  private emitReset(event: OffsetResetEvent): void {
+    for (const listener of [...this.resetListeners]) listener(event)
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Assignment internals
+
+  private addStates(starts: readonly { topic: string; partition: number; offset: Offset | null }[]): void {
+    for (const start of starts) {
+      const key = partitionKey(start.topic, start.partition)
+      if (this.byKey.has(key)) continue
+      const state = new PartitionState(start.topic, start.partition)
+      if (start.offset !== null) state.setPosition(start.offset, 'committed')
+      this.byKey.set(key, state)
+      this.order.push(state)
+    }
+    this.signal.notify('changed')
+  }
+
+  private dropPartitions(states: readonly PartitionState[]): void {
+    if (states.length === 0) return
+    for (const state of states) {
+      state.assigned = false
+      this.byKey.delete(state.key)
+    }
+    const current = this.order[this.cursor]
+    this.order = this.order.filter((s) => s.assigned)
+    const at = current === undefined ? -1 : this.order.indexOf(current)
+    this.cursor = at >= 0 ? at : 0
+    this.signal.notify('changed')
+  }
+
+  /** Checks that each partition exists (the engine's ERR_UNKNOWN_TOPIC_OR_PARTITION otherwise). */
+  private checkExisting<T extends TopicPartition>(list: T[]): T[] {
+    for (const tp of list) this.engine.log(tp.topic, tp.partition)
+    return list
+  }
+
+  private requireAssigned(tp: TopicPartition, operation: string): PartitionState {
+    const state = this.byKey.get(partitionKey(tp.topic, tp.partition))
+    if (state === undefined) {
+      throw new KafkaliteError('ERR_NOT_ASSIGNED', `${operation}: ${tp.topic}-${tp.partition} is not assigned to this consumer`, { ...tp })
+    }
+    return state
+  }
+
+  private requireAllAssigned(partitions: readonly TopicPartition[], operation: string): PartitionState[] {
+    return checkTopicPartitionList(partitions, operation).map((tp) => this.requireAssigned(tp, operation))
+  }
+
+  private seekEach(partitions: readonly TopicPartition[] | undefined, operation: string, target: (log: PartitionLog) => Offset): void {
+    this.lifecycle.ensureActive()
+    const states = partitions === undefined ? [...this.order] : this.requireAllAssigned(partitions, operation)
+    const offsets = states.map((s) => target(this.logOf(s)))
+    states.forEach((s, i) => s.setPosition(offsets[i]!, 'seek'))
+    this.signal.notify('changed')
+  }
+
+  private offsetsOf(partitions: readonly TopicPartition[], operation: string, read: (log: PartitionLog) => Offset): TopicPartitionOffset[] {
+    this.lifecycle.ensureActive()
+    const list = checkTopicPartitionList(partitions, operation)
+    const logs = list.map((tp) => this.engine.log(tp.topic, tp.partition))
+    return list.map((tp, i) => ({ ...tp, offset: read(logs[i]!) }))
+  }
+
+  private logOf(state: PartitionState): PartitionLog {
+    return this.engine.log(state.topic, state.partition)
+  }
+
+  /** The internal view the iterator and the run loop consume through. */
+  private chunkSource(): ChunkSource {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const consumer = this
+    return {
+      fetchChunks: (options) => consumer.fetchChunks(options, false),
+      get active() {
+        return consumer.lifecycle.active
+      },
+      heartbeat: async () => {
+        await consumer.coordinator?.heartbeat?.()
+      },
+      get maxPollRecords() {
+        return consumer.config.maxPollRecords
+      },
+      get pollTimeoutMs() {
+        return consumer.config.fetchMaxWaitMs
+      },
+    }
+  }
+}
+
+export type { AutoOffsetReset }

@@ -1,0 +1,134 @@
+/**
+ * Taking records out of a partition log for one poll: Kafka's Fetcher and CompletedFetch, without the
+ * network. A read returns whole batches (PartitionLog.read); the batches are decoded one at a time, only
+ * when a record of that batch is wanted, and what a poll does not take stays in the partition's buffer
+ * for the next poll.
+ *
+ * Byte limits follow Kafka's fetch rules, with one read of the log standing for one fetch of a partition:
+ * - a poll reads at most `maxPartitionFetchBytes` from a partition and `fetchMaxBytes` in total;
+ * - the first read of a poll that has returned nothing yet may exceed both by one batch (KIP-74: a batch
+ *   larger than the limits still makes progress);
+ * - any other read that comes back larger than what is left of the limits is kept for the next poll
+ *   rather than returned now (the log cannot be asked for "at most n bytes, possibly nothing").
+ *
+ * Per-record cost: one decoded record from the codec (key and value are views into the read's buffer)
+ * and one ConsumerRecord. No closures, no copies of keys or values, no per-record map lookups.
+ */
+import { ATTRIBUTES_OFFSET, batchSizeAt, decodeRecords, readLastOffset } from '../codec/record-batch'
+import type { PartitionLog } from '../storage/partition-log'
+import { assert } from '../util/assert'
+import type { Offset } from '../util/types'
+import type { PartitionState } from './partition-state'
+import type { ConsumerRecord } from './types'
+
+/** Attribute bit 5: a control batch (transaction markers), never returned to applications. */
+const CONTROL_FLAG_MASK = 1 << 5
+
+interface DecodeOptions {
+  maxDecompressedBytes: number
+}
+
+/** The byte budget of one poll, shared by the partitions it visits. */
+export interface FetchBudget {
+  /** Bytes still allowed across partitions (`fetchMaxBytes` minus what this poll read). */
+  bytesLeft: number
+  /** True until the poll has taken a record: its next read may exceed the limits by one batch. */
+  mustProgress: boolean
+}
+
+/**
+ * Takes up to `limit` records of `state` at or after its fetch position into `out`, reading from `log`
+ * when the buffer runs dry. Returns the number taken; `state.fetchPosition` ends just past the last one
+ * (or past skipped batches).
+ *
+ * Assumes: `state.fetchPosition` is in range (ensureFetchable ran) and nothing awaits in between.
+ */
+export function takeRecords(
+  state: PartitionState,
+  log: PartitionLog,
+  out: ConsumerRecord[],
+  limit: number,
+  budget: FetchBudget,
+  maxPartitionFetchBytes: number,
+): number {
+  const decode: DecodeOptions = { maxDecompressedBytes: log.logConfig.maxDecompressedBatchBytes }
+  let taken = 0
+  let partitionBytesLeft = Math.min(maxPartitionFetchBytes, budget.bytesLeft)
+  for (;;) {
+    taken += takeBuffered(state, out, limit - taken, decode)
+    if (taken > 0) budget.mustProgress = false
+    if (taken >= limit) return taken
+    // The buffer is empty: read more, if the limits allow.
+    const force = budget.mustProgress
+    if (partitionBytesLeft <= 0 && !force) return taken
+    const maxBytes = Math.max(0, partitionBytesLeft)
+    const { records } = log.read(state.fetchPosition!, maxBytes)
+    if (records.length === 0) return taken
+    state.buffer = records
+    state.bufferPos = 0
+    if (records.length > maxBytes && !force) return taken // kept for the next poll
+    partitionBytesLeft -= records.length
+    budget.bytesLeft -= records.length
+  }
+}
+
+/** Moves up to `limit` buffered records into `out`, decoding batches as it reaches them. */
+function takeBuffered(state: PartitionState, out: ConsumerRecord[], limit: number, decode: DecodeOptions): number {
+  let taken = 0
+  while (taken < limit) {
+    const batch = state.batch
+    if (batch !== undefined) {
+      const position = state.fetchPosition!
+      const topic = state.topic
+      const partition = state.partition
+      const want = limit - taken
+      let took = 0
+      let i = state.batchIndex
+      for (; i < batch.length && took < want; i++) {
+        const r = batch[i]!
+        // The first batch of a read may begin below the position (Kafka fetches whole batches).
+        if (r.offset < position) continue
+        out.push({ topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers })
+        took++
+      }
+      state.batchIndex = i
+      taken += took
+      if (took > 0) state.fetchPosition = out[out.length - 1]!.offset + 1
+      if (i < batch.length) return taken
+      // Compaction can leave offsets after the last record of a batch; they hold nothing to return.
+      state.batch = undefined
+      if (state.batchNextOffset > state.fetchPosition!) state.fetchPosition = state.batchNextOffset
+      continue
+    }
+    if (!nextBatch(state, decode)) return taken
+  }
+  return taken
+}
+
+/**
+ * Makes the next batch of the buffer current, skipping control batches and batches wholly below the
+ * fetch position without decoding them. Returns false when the buffer is exhausted.
+ */
+function nextBatch(state: PartitionState, decode: DecodeOptions): boolean {
+  const buffer = state.buffer
+  if (buffer === undefined) return false
+  while (state.bufferPos < buffer.length) {
+    const pos = state.bufferPos
+    const size = batchSizeAt(buffer, pos)
+    assert(size > 0 && pos + size <= buffer.length, `PartitionLog.read returned a partial batch at position ${pos} for ${state.what}`)
+    state.bufferPos = pos + size
+    const nextOffset: Offset = readLastOffset(buffer, pos) + 1
+    if (nextOffset <= state.fetchPosition!) continue
+    if ((buffer.readInt16BE(pos + ATTRIBUTES_OFFSET) & CONTROL_FLAG_MASK) !== 0) {
+      state.fetchPosition = nextOffset
+      continue
+    }
+    state.batch = decodeRecords(buffer, pos, decode, state.context)
+    state.batchIndex = 0
+    state.batchNextOffset = nextOffset
+    return true
+  }
+  state.buffer = undefined
+  state.bufferPos = 0
+  return false
+}
