@@ -231,7 +231,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** For each partition, the earliest offset whose timestamp is ≥ `timestamp` (null when all are older). */
   offsetsForTimes(query: readonly (TopicPartition & { timestamp: number })[]): OffsetForTimeResult[] {
     this.lifecycle.ensureActive()
-    const checked = checkTopicPartitionList(query, 'offsetsForTimes').map((tp, i) => ({ ...tp, timestamp: checkTimestamp(query[i]!.timestamp, tp) }))
+    if (!Array.isArray(query)) throw new InvalidArgumentError(`offsetsForTimes expects an array of { topic, partition, timestamp }, got ${describeValue(query)}`)
+    const checked = query.map((q) => {
+      const tp = checkTopicPartition(q, 'offsetsForTimes')
+      return { ...tp, timestamp: checkTimestamp(q.timestamp, tp) }
+    })
     const logs = checked.map((q) => this.engine.log(q.topic, q.partition))
     return checked.map((q, i) => {
       const found = logs[i]!.offsetForTimestamp(q.timestamp)
@@ -322,9 +326,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   /** Ends the run loop after the record or batch in hand; resolves when it has ended. */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.lifecycle.ensureNotClosed()
-    return this.runLoop.stop()
+    await this.runLoop.stop()
   }
 
   // ---------------------------------------------------------------------------------------------------
