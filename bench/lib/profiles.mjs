@@ -1,0 +1,25 @@
+/**
+ * Sizes. `full` is sized to finish in under 10 minutes on a 2-core machine; `smoke` runs everything tiny
+ * (CI: seconds, no timing asserted). Durable (fsync) runs are sized by fsync count, not by records,
+ * because the floor fsyncs after every batch.
+ */
+export const PROFILES = {
+  full: {
+    reps: 5,
+    append: { 100: 1_000_000, 1000: 200_000 },
+    appendDurable: { 100: 100_000, 1000: 16_000 },
+    scan: { 100: 1_000_000 },
+    tail: { rate: 2000, count: 4000, reps: 3 },
+    openRss: { small: 1_000_000, large: 10_000_000, openReps: 3 },
+    compaction: { records: 1_000_000, keys: 100_000 },
+  },
+  smoke: {
+    reps: 1,
+    append: { 100: 2_000, 1000: 500 },
+    appendDurable: { 100: 300, 1000: 50 },
+    scan: { 100: 5_000 },
+    tail: { rate: 2000, count: 100, reps: 1 },
+    openRss: { small: 10_000, large: 30_000, openReps: 1 },
+    compaction: { records: 5_000, keys: 500 },
+  },
+}

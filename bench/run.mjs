@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * kafkalite's benchmark suite: every measurement beside a raw-file floor, in the same run (see
+ * bench/README.md). `node bench/run.mjs` runs the full suite (under 10 minutes on 2 cores);
+ * `--smoke` runs everything tiny in seconds (CI: it checks that the suite runs and verifies what it
+ * reads, and times nothing); `--only <substring>` runs the measurements whose group matches.
+ *
+ * Output: one JSON line per measurement on stdout, then a markdown table. Exit code 1 if any
+ * measurement failed verification or threw (an unmet target is reported, not an error).
+ */
+import { cleanupScratch, failed, markdownTable, makeScratch } from './lib/harness.mjs'
+import { loadKafkalite } from './lib/kafkalite.mjs'
+import { makeAdapters } from './lib/adapters.mjs'
+import { PROFILES } from './lib/profiles.mjs'
+import { GROUPS } from './lib/groups.mjs'
+
+const args = process.argv.slice(2)
+const smoke = args.includes('--smoke')
+const onlyAt = args.indexOf('--only')
+const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined
+const profile = smoke ? PROFILES.smoke : PROFILES.full
+
+const { kl, has } = await loadKafkalite()
+const scratch = makeScratch()
+const adapters = makeAdapters(kl, has)
+const ctx = { kl, has, adapters, scratch, profile, smoke, consumerScan: adapters.consumerScan, producerAppend: adapters.producerAppend }
+const results = []
+const started = Date.now()
+let broken = false
+const cleanup = () => cleanupScratch(scratch)
+process.on('SIGINT', () => {
+  cleanup()
+  process.exit(130)
+})
+try {
+  for (const group of GROUPS) {
+    if (only !== undefined && !group.name.includes(only)) continue
+    let out
+    try {
+      out = await group.run(ctx)
+    } catch (e) {
+      broken = true
+      process.stderr.write(`${group.name}: ${e.stack}\n`)
+      out = [failed(group.name, e)]
+    }
+    for (const r of out) {
+      if (r.status?.startsWith('failed')) broken = true
+      // A smoke run is too small to judge a target (and CI times nothing): it only proves the suite runs
+      // and verifies what it reads.
+      if (smoke && r.target !== null) r.met = null
+      results.push(r)
+      process.stdout.write(`${JSON.stringify(r)}\n`)
+    }
+  }
+} finally {
+  cleanup()
+}
+process.stdout.write(`\n${markdownTable(results)}\n\n`)
+process.stdout.write(`${smoke ? 'smoke run' : 'full run'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+process.exitCode = broken ? 1 : 0
