@@ -20,6 +20,20 @@ export type { TopicId } from './engine/topic-id'
 export type { AppendResult, ReadResult } from './storage/partition-log'
 export type { RecoveryReport } from './storage/recovery'
 
+// Consuming: a standalone consumer (kl.consumer) and what it hands out.
+export { Consumer } from './consumer/consumer'
+export type { ConsumerState } from './consumer/lifecycle'
+export type { Batch, EachBatchPayload, EachMessagePayload, RunOptions } from './consumer/run-loop'
+export type {
+  ConsumerRecord,
+  OffsetForTimeResult,
+  OffsetResetEvent,
+  OffsetResetTotals,
+  PollOptions,
+  TopicPartition,
+  TopicPartitionOffset,
+} from './consumer/types'
+
 // Errors: switch on `code`.
 export {
   ClosedError,
@@ -52,7 +66,10 @@ export type { CompressionCodec } from './codec/compression/index'
 
 // Configuration types (Kafka's names, camelCased).
 export type {
+  AutoOffsetReset,
   CleanupPolicy,
+  ConsumerConfig,
+  ConsumerConfigInput,
   Durability,
   EngineConfig,
   EngineConfigInput,

@@ -16,6 +16,9 @@ import {
   type TopicDescription,
 } from '../engine/engine'
 import type { OpenReport } from '../engine/open-report'
+import type { ConsumerConfigInput } from '../config/consumer-config'
+import { Consumer } from '../consumer/consumer'
+import { InvalidConfigError } from '../errors/index'
 import { Topic } from './topic'
 
 /** `{ dir }` or `{ inMemory: true }`, optional `fs` and `clock` ports, and engine config keys. */
@@ -86,6 +89,21 @@ export class Kafkalite {
     this.#engine.ensureOpen()
     this.#engine.partitionCount(name)
     return new Topic(this.#engine, name)
+  }
+
+  /**
+   * A standalone consumer: partitions are assigned by hand (`assign`), positions are kept in memory and
+   * nothing is committed. Consumer config keys are Kafka's, camelCased (`autoOffsetReset`,
+   * `maxPollRecords`, `fetchMaxBytes`, ...); `groupId` is refused here, because a group's members come
+   * from its consumer group. The consumer closes with this instance.
+   */
+  consumer(options: ConsumerConfigInput = {}): Consumer {
+    this.#engine.ensureOpen()
+    const groupId = (options as { groupId?: unknown } | null)?.groupId
+    if (groupId !== undefined && groupId !== null) {
+      throw new InvalidConfigError('groupId', groupId, 'must be null for a standalone consumer (group members come from a consumer group)', { config: 'consumer' })
+    }
+    return new Consumer(this.#engine, options)
   }
 
   // Producers and consumer groups are added here by their layers (src/producer, src/group):

@@ -275,6 +275,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** Makes a poll that is waiting return at once (with no records). No effect when no poll is in progress. */
   wakeup(): void {
+    this.lifecycle.ensureNotClosed()
     if (!this.polling) return
     this.wakeupRequested = true
     this.signal.notify('wakeup')
@@ -282,6 +283,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** Group seam: a waiting poll runs `beforeFetch` again and goes on waiting. */
   nudge(): void {
+    this.lifecycle.ensureNotClosed()
     this.signal.notify('changed')
   }
 
@@ -336,6 +338,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** Subscribes to `'offsetReset'`; returns the function that unsubscribes. */
   on<E extends keyof ConsumerEvents>(event: E, listener: ConsumerEvents[E]): () => void {
+    this.lifecycle.ensureNotClosed()
     if (event !== 'offsetReset') throw new InvalidArgumentError(`Unknown consumer event ${describeValue(event)}; known: "offsetReset"`)
     if (typeof listener !== 'function') throw new InvalidArgumentError(`An offsetReset listener must be a function, got ${describeValue(listener)}`)
     this.resetListeners.add(listener)
@@ -344,6 +347,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** Resets per partition over this consumer's life, including partitions no longer assigned. */
   offsetResetTotals(): OffsetResetTotals[] {
+    this.lifecycle.ensureNotClosed()
     return [...this.resetTotals.values()].map((t) => ({ ...t }))
   }
 

@@ -22,6 +22,7 @@ describe('public exports', () => {
     expect(Object.keys(kafkalite).sort()).toEqual(
       [
         'ClosedError',
+        'Consumer',
         'CorruptRecordError',
         'DEFAULT_READ_MAX_BYTES',
         'InvalidArgumentError',

@@ -153,6 +153,10 @@ describe('Consumer > close', () => {
       ['beginningOffsets', () => consumer.beginningOffsets([P0])],
       ['endOffsets', () => consumer.endOffsets([P0])],
       ['iterator', () => consumer[Symbol.asyncIterator]()],
+      ['wakeup', () => consumer.wakeup()],
+      ['nudge', () => consumer.nudge()],
+      ['on', () => consumer.on('offsetReset', () => undefined)],
+      ['offsetResetTotals', () => consumer.offsetResetTotals()],
     ]
     for (const [name, call] of sync) {
       try {
