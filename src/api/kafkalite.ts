@@ -19,6 +19,8 @@ import type { OpenReport } from '../engine/open-report'
 import type { ConsumerConfigInput } from '../config/consumer-config'
 import { Consumer } from '../consumer/consumer'
 import { InvalidConfigError } from '../errors/index'
+import { ConsumerGroup, type ConsumerGroupOptions } from '../group/consumer-group'
+import { GroupCoordinator, type GroupListing } from '../group/coordinator'
 import { Topic } from './topic'
 
 /** `{ dir }` or `{ inMemory: true }`, optional `fs` and `clock` ports, and engine config keys. */
@@ -26,14 +28,27 @@ export type KafkaliteOptions = EngineOptions
 
 export class Kafkalite {
   readonly #engine: Engine
+  readonly #groups: GroupCoordinator
 
-  private constructor(engine: Engine) {
+  private constructor(engine: Engine, groups: GroupCoordinator) {
     this.#engine = engine
+    this.#groups = groups
   }
 
-  /** Opens (or creates) a data directory, or an in-memory one with `{ inMemory: true }`. */
+  /**
+   * Opens (or creates) a data directory, or an in-memory one with `{ inMemory: true }`. Consumer groups
+   * stored in `__consumer_offsets` are loaded (replayed) as part of the open.
+   */
   static async open(options: KafkaliteOptions): Promise<Kafkalite> {
-    return new Kafkalite(await Engine.open(options))
+    const engine = await Engine.open(options)
+    let groups: GroupCoordinator
+    try {
+      groups = GroupCoordinator.open(engine)
+    } catch (e) {
+      await engine.close().catch(() => undefined)
+      throw e
+    }
+    return new Kafkalite(engine, groups)
   }
 
   /** The data directory (a fixed path inside the in-memory file system in in-memory mode). */
@@ -106,10 +121,28 @@ export class Kafkalite {
     return new Consumer(this.#engine, options)
   }
 
-  // Producers and consumer groups are added here by their layers (src/producer, src/group):
-  //   producer(options): Producer
-  //   consumerGroup(...): ConsumerGroup
-  // They are not defined yet; each registers its close work with the engine's onClose hook.
+  /**
+   * The consumer group `groupId` (src/group): create members with `group.consumer({ topics | pattern })`,
+   * and `describe`, `resetOffsets` it. `options` are consumer config defaults for its members. Members
+   * close with this instance.
+   */
+  consumerGroup(groupId: string, options: ConsumerGroupOptions = {}): ConsumerGroup {
+    this.#engine.ensureOpen()
+    return new ConsumerGroup(this.#groups, this.#engine, groupId, options)
+  }
+
+  /** Every consumer group: those with members and those with only committed offsets. */
+  listGroups(): GroupListing[] {
+    this.#engine.ensureOpen()
+    return this.#groups.listGroups()
+  }
+
+  /** Deletes a group with no members and its committed offsets; ERR_NON_EMPTY_GROUP while it has members. */
+  deleteGroup(groupId: string): Promise<void> {
+    return this.#groups.deleteGroup(groupId)
+  }
+
+  // The producer is added here by its layer (src/producer): producer(options): Producer.
 
   /** Closes the data directory (idempotent: every call returns the same promise). */
   close(): Promise<void> {

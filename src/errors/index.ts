@@ -30,6 +30,11 @@ export type ErrorCode =
   | 'ERR_REBALANCE_IN_PROGRESS'
   | 'ERR_NOT_ASSIGNED'
   | 'ERR_INVALID_STATE'
+  | 'ERR_FENCED_INSTANCE_ID'
+  | 'ERR_NON_EMPTY_GROUP'
+  | 'ERR_GROUP_ID_NOT_FOUND'
+  | 'ERR_INCONSISTENT_GROUP_PROTOCOL'
+  | 'ERR_GROUP_MAX_SIZE_REACHED'
 
 export interface ErrorContext {
   topic?: string

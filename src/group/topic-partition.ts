@@ -49,3 +49,10 @@ export function groupByTopic(tps: Iterable<TopicPartition>): { topic: string; pa
 export function flattenTopicPartitions(groups: readonly { topic: string; partitions: readonly number[] }[]): TopicPartition[] {
   return sortTopicPartitions(groups.flatMap((g) => g.partitions.map((partition) => ({ topic: g.topic, partition }))))
 }
+
+/** Whether two topic lists name the same set of topics. */
+export function sameTopics(a: readonly string[], b: readonly string[]): boolean {
+  const setA = new Set(a)
+  const setB = new Set(b)
+  return setA.size === setB.size && [...setA].every((t) => setB.has(t))
+}

@@ -1,0 +1,756 @@
+/**
+ * The group coordinator for one data directory (Kafka's GroupCoordinator with its GroupMetadataManager
+ * and OffsetMetadataManager, for members that live in this process).
+ *
+ * It runs Kafka's classic rebalance protocol (membership.ts shows the messages): a join, a leave, a
+ * new partition or topic, or a timeout moves a group to PreparingRebalance; every known member then
+ * joins again (cooperative members keep consuming meanwhile); once all have joined, or the rebalance
+ * timeout has passed, the leader's assignor computes the assignment (CompletingRebalance), the new
+ * generation is appended to `__consumer_offsets`, and when that record is durable the members get their
+ * assignments (Stable). A group whose last member leaves stores an empty generation (Empty).
+ *
+ * State as replayed records (STYLE 5): every record this coordinator appends goes through `replay` right
+ * after the append, and opening a data directory replays every record in the log through the same
+ * method. Committed offsets and each group's stored generation, assignor, leader and assignments change
+ * nowhere else (offsets-state.ts, Group.applySnapshot).
+ *
+ * Timers, all on the engine's clock: a group's rebalance timeout (the largest maxPollIntervalMs of its
+ * members, as Kafka's rebalance timeout), the initial rebalance delay of an Empty group
+ * (groupInitialRebalanceDelayMs), each detached static member's session timeout, and the periodic
+ * offsets expiry (offsetsRetentionCheckIntervalMs).
+ *
+ * Concurrency: every operation is synchronous once the offsets topic exists; the async entry points
+ * await only `ensureTopic()` and then check, append and replay without another await, so no two
+ * operations interleave between a check and the write it guards. Durability (the fsync of an append)
+ * is awaited after the state change, and only gates what callers are told.
+ */
+import { hostname } from 'node:os'
+import { randomUUID } from 'node:crypto'
+import type { OffsetResetEvent, OffsetResetTotals } from '../consumer/types'
+import type { Engine } from '../engine/engine'
+import { describeValue, InvalidArgumentError, InvalidConfigError, KafkaliteError } from '../errors/index'
+import type { TimerHandle } from '../io/clock'
+import { assert } from '../util/assert'
+import type { Offset } from '../util/types'
+import { selectAssignor } from './assignor'
+import { Group, type PendingJoin, type RuntimeMember } from './group'
+import type { GroupState } from './group-state'
+import type { JoinOutcome, JoinRequest, JoinTicket, RemovalReason } from './membership'
+import { expiredOffsets } from './offsets-expiry'
+import { OffsetsLog, type AppendedRecords } from './offsets-log'
+import {
+  CONSUMER_PROTOCOL_TYPE,
+  decodeOffsetsRecord,
+  groupMetadataRecord,
+  groupTombstone,
+  offsetCommitRecord,
+  offsetTombstone,
+  type CommittedOffset,
+  type GroupSnapshot,
+  type OffsetsRecord,
+} from './offsets-records'
+import { OffsetsTopicState, type StoredGroup } from './offsets-state'
+import { parseTpKey, sameTopics, tpKey, type TopicPartition, type TopicPartitionKey } from './topic-partition'
+
+/** Who commits: a member in its generation, or (memberId null, generation -1) an admin or standalone commit. */
+export interface Committer {
+  readonly memberId: string | null
+  readonly generation: number
+  readonly groupInstanceId: string | null
+}
+
+export interface OffsetToCommit extends TopicPartition {
+  readonly offset: Offset
+  readonly metadata?: string
+}
+
+export interface GroupListing {
+  readonly groupId: string
+  readonly state: GroupState
+  readonly protocolType: string
+  readonly members: number
+}
+
+const CLIENT_HOST = `/${hostname()}`
+
+export class GroupCoordinator {
+  readonly engine: Engine
+  private readonly log: OffsetsLog
+  private readonly stored = new OffsetsTopicState()
+  private readonly groups = new Map<string, Group>()
+  private readonly inflight = new Set<Promise<unknown>>()
+  /** Offset resets the group's members reported, per group and partition (in memory; not records). */
+  private readonly resets = new Map<string, Map<TopicPartitionKey, OffsetResetTotals>>()
+  private loading = false
+  private closed = false
+  private expiryTimer: TimerHandle | undefined
+  private readonly unregisterCloseHook: () => void
+
+  private constructor(engine: Engine) {
+    this.engine = engine
+    this.log = new OffsetsLog(engine)
+    this.unregisterCloseHook = engine.onClose(() => this.close())
+  }
+
+  /**
+   * Opens the coordinator of `engine`: replays `__consumer_offsets` if it exists (synchronously; the
+   * reads hit the page cache or memory), then resumes what the records describe: static members get
+   * their session timeout from now, and dynamic members, whose objects cannot have survived the
+   * previous process, are removed at once.
+   */
+  static open(engine: Engine): GroupCoordinator {
+    const coordinator = new GroupCoordinator(engine)
+    coordinator.load()
+    coordinator.scheduleExpiry()
+    return coordinator
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Replay: the one path by which stored group and offset state changes
+
+  private replay(record: OffsetsRecord): void {
+    const effect = this.stored.replay(decodeOffsetsRecord(record.key, record.value))
+    if (this.loading || effect.type !== 'groupMetadata') return
+    const group = this.groups.get(effect.group)
+    if (group === undefined) return
+    if (effect.snapshot === null) {
+      this.killGroup(group)
+      return
+    }
+    group.applySnapshot(effect.snapshot, this.partitionCounts(effect.snapshot.members.flatMap((m) => m.topics)))
+  }
+
+  /** Appends `records` for `groupId` as one batch and replays them. Synchronous; throws what the append throws. */
+  private write(groupId: string, records: OffsetsRecord[]): AppendedRecords {
+    const appended = this.log.append(groupId, records)
+    for (const record of records) this.replay(record)
+    return appended
+  }
+
+  /** Resolves when `appended` is fsynced; tracked so that close waits for it. */
+  private durable(appended: AppendedRecords): Promise<void> {
+    const flushed = this.log.flush(appended)
+    this.inflight.add(flushed)
+    const forget = () => void this.inflight.delete(flushed)
+    flushed.then(forget, forget)
+    return flushed
+  }
+
+  private load(): void {
+    this.loading = true
+    try {
+      this.log.load((key, value) => this.replay({ key, value }))
+    } finally {
+      this.loading = false
+    }
+    const now = this.engine.clock.now()
+    for (const groupId of this.stored.groupIds()) {
+      const snapshot = this.stored.group(groupId)!.metadata
+      if (snapshot === undefined || snapshot.protocolType !== CONSUMER_PROTOCOL_TYPE) continue
+      const group = new Group(groupId, snapshot.members.length === 0 ? 'Empty' : 'Stable', now)
+      group.applySnapshot(snapshot, this.partitionCounts(snapshot.members.flatMap((m) => m.topics)))
+      this.groups.set(groupId, group)
+      for (const member of [...group.members.values()]) {
+        if (member.groupInstanceId === null) group.removeMember(member.memberId)
+        else this.startSession(group, member)
+      }
+      if (group.members.size < snapshot.members.length) this.membershipShrank(group)
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Membership
+
+  /** Creates `__consumer_offsets` if needed; every async operation awaits it before acting. */
+  async ready(): Promise<void> {
+    this.ensureOpen()
+    await this.log.ensureTopic()
+    this.ensureOpen()
+  }
+
+  /**
+   * A member joins (or joins again). Returns at once with the member id; the outcome resolves when the
+   * rebalance completes. Throws ERR_INVALID_CONFIG (session timeout outside the engine's bounds),
+   * ERR_INCONSISTENT_GROUP_PROTOCOL (no assignor in common with the group), ERR_GROUP_MAX_SIZE_REACHED,
+   * ERR_FENCED_INSTANCE_ID (a newer object holds this member's static instance id).
+   */
+  async join(groupId: string, request: JoinRequest): Promise<JoinTicket> {
+    await this.ready()
+    return this.joinNow(groupId, request)
+  }
+
+  private joinNow(groupId: string, request: JoinRequest): JoinTicket {
+    this.checkSessionTimeout(request.sessionTimeoutMs)
+    const group = this.liveGroup(groupId)
+    this.checkProtocols(group, request)
+    const { groupInstanceId } = request
+    if (groupInstanceId !== null) {
+      const holder = group.staticMembers.get(groupInstanceId)
+      if (request.memberId !== null && holder !== undefined && holder !== request.memberId) {
+        throw new KafkaliteError('ERR_FENCED_INSTANCE_ID', `Group ${groupId}: groupInstanceId ${groupInstanceId} is held by a newer member`, { groupId, groupInstanceId })
+      }
+      if (holder !== undefined && request.memberId === null) return this.staticRejoin(group, group.members.get(holder)!, request)
+    }
+    const known = request.memberId === null ? undefined : group.members.get(request.memberId)
+    if (known !== undefined) return this.knownMemberJoin(group, known, request)
+    if (group.members.size >= this.engine.config.groupMaxSize) {
+      throw new KafkaliteError('ERR_GROUP_MAX_SIZE_REACHED', `Group ${groupId} already has ${group.members.size} members, the most groupMaxSize allows`, {
+        groupId,
+        groupMaxSize: this.engine.config.groupMaxSize,
+      })
+    }
+    const member: RuntimeMember = {
+      memberId: newMemberId(groupInstanceId ?? request.clientId),
+      groupInstanceId,
+      clientId: request.clientId,
+      clientHost: CLIENT_HOST,
+      rebalanceTimeoutMs: request.rebalanceTimeoutMs,
+      sessionTimeoutMs: request.sessionTimeoutMs,
+      topics: [...request.topics],
+      protocols: [...request.protocols],
+      ownedPartitions: request.ownedPartitions,
+      ownedGeneration: request.ownedGeneration,
+      assignment: [],
+      handle: request.handle,
+      attached: true,
+      joined: false,
+      sessionTimer: undefined,
+    }
+    group.addMember(member)
+    return this.joinRebalance(group, member)
+  }
+
+  /**
+   * A member the group knows joins again. In a Stable group, a member that only missed a generation
+   * (its subscription and the partition counts are unchanged) gets the current assignment back without a
+   * rebalance, as Kafka answers a follower's JoinGroup with unchanged metadata; otherwise a rebalance starts.
+   */
+  private knownMemberJoin(group: Group, member: RuntimeMember, request: JoinRequest): JoinTicket {
+    const unchanged = sameTopics(member.topics, request.topics) && this.countsUnchanged(group)
+    this.updateMember(member, request)
+    if (group.state === 'Stable' && unchanged && request.ownedGeneration !== group.generation) {
+      return { memberId: member.memberId, outcome: Promise.resolve(this.assignedOutcome(group, member)) }
+    }
+    return this.joinRebalance(group, member)
+  }
+
+  /**
+   * A new object joins with the instance id of a static member the group already has: it takes that
+   * member's place under a new member id (fencing the old object, if one is alive). In a Stable group
+   * with an unchanged subscription this is stored as the same generation with the new id, and the member
+   * gets the old assignment back: no other member notices (KIP-345).
+   */
+  private staticRejoin(group: Group, member: RuntimeMember, request: JoinRequest): JoinTicket {
+    if (member.handle !== undefined && member.handle !== request.handle) member.handle.fenced()
+    const unchanged = sameTopics(member.topics, request.topics) && this.countsUnchanged(group)
+    group.replaceMemberId(member, newMemberId(member.groupInstanceId!))
+    this.updateMember(member, request)
+    if (group.state !== 'Stable' || !unchanged) return this.joinRebalance(group, member)
+
+    const entry = this.registerPendingJoin(group, member)
+    const epoch = group.rebalanceEpoch
+    const snapshot = group.snapshot({ generation: group.generation, protocol: group.protocol, leader: group.leader, now: group.machine.since })
+    const appended = this.write(group.groupId, [groupMetadataRecord(group.groupId, snapshot)])
+    this.durable(appended).then(
+      () => {
+        if (group.pendingJoins.get(member.memberId) !== entry.pending || group.rebalanceEpoch !== epoch) return
+        group.pendingJoins.delete(member.memberId)
+        entry.pending.resolve(this.assignedOutcome(group, member))
+      },
+      (e: unknown) => {
+        if (group.pendingJoins.get(member.memberId) !== entry.pending) return
+        group.pendingJoins.delete(member.memberId)
+        entry.pending.reject(e)
+      },
+    )
+    return { memberId: member.memberId, outcome: entry.outcome }
+  }
+
+  private updateMember(member: RuntimeMember, request: JoinRequest): void {
+    member.topics = [...request.topics]
+    member.protocols = [...request.protocols]
+    member.clientId = request.clientId
+    member.rebalanceTimeoutMs = request.rebalanceTimeoutMs
+    member.sessionTimeoutMs = request.sessionTimeoutMs
+    // A new object after a restart owns nothing yet: its stored assignment stands for what it owned.
+    if (request.ownedGeneration >= 0) {
+      member.ownedPartitions = request.ownedPartitions
+      member.ownedGeneration = request.ownedGeneration
+    }
+    member.handle = request.handle
+    member.attached = true
+    member.sessionTimer?.cancel()
+    member.sessionTimer = undefined
+  }
+
+  /** The member takes part in the rebalance, starting one unless one is already preparing. */
+  private joinRebalance(group: Group, member: RuntimeMember): JoinTicket {
+    this.prepareRebalance(group)
+    const entry = this.registerPendingJoin(group, member)
+    member.joined = true
+    this.maybeCompleteJoin(group)
+    return { memberId: member.memberId, outcome: entry.outcome }
+  }
+
+  private registerPendingJoin(group: Group, member: RuntimeMember): { pending: PendingJoin; outcome: Promise<JoinOutcome> } {
+    group.pendingJoins.get(member.memberId)?.resolve({ type: 'rejoin' })
+    let pending!: PendingJoin
+    const outcome = new Promise<JoinOutcome>((resolve, reject) => (pending = { resolve, reject }))
+    group.pendingJoins.set(member.memberId, pending)
+    return { pending, outcome }
+  }
+
+  /** A dynamic member leaves (its object closed or stopped polling), or a static member leaves explicitly. */
+  leave(groupId: string, memberId: string): void {
+    const group = this.groups.get(groupId)
+    if (group === undefined || group.removeMember(memberId) === undefined) return
+    this.membershipShrank(group)
+  }
+
+  /**
+   * A static member's object closed (`closing`) or stopped polling: the member keeps its place and its
+   * partitions, without a rebalance, for its sessionTimeoutMs.
+   */
+  detach(groupId: string, memberId: string, closing: boolean): void {
+    const member = this.groups.get(groupId)?.members.get(memberId)
+    if (member === undefined) return
+    if (closing) member.handle = undefined
+    if (!member.attached) return
+    member.attached = false
+    this.startSession(this.groups.get(groupId)!, member)
+  }
+
+  private startSession(group: Group, member: RuntimeMember): void {
+    member.sessionTimer?.cancel()
+    member.sessionTimer = this.engine.clock.setTimeout(() => {
+      member.sessionTimer = undefined
+      if (this.closed || member.attached || group.members.get(member.memberId) !== member) return
+      this.evict(group, member, 'sessionTimeout')
+    }, member.sessionTimeoutMs)
+  }
+
+  private evict(group: Group, member: RuntimeMember, reason: RemovalReason): void {
+    group.removeMember(member.memberId)
+    member.handle?.removed(reason)
+    this.membershipShrank(group)
+  }
+
+  private membershipShrank(group: Group): void {
+    if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.prepareRebalance(group)
+    this.maybeCompleteJoin(group)
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Rebalance
+
+  /** Enters PreparingRebalance (no-op if already there): every member must join again. */
+  private prepareRebalance(group: Group): void {
+    if (group.state === 'PreparingRebalance') return
+    const wasEmpty = group.state === 'Empty'
+    group.machine.transition('PreparingRebalance', this.engine.clock.now())
+    group.rebalanceEpoch++
+    // Answers for a generation that will not complete now: the members join again.
+    for (const pending of group.pendingJoins.values()) pending.resolve({ type: 'rejoin' })
+    group.pendingJoins.clear()
+    for (const m of group.members.values()) m.joined = false
+    for (const m of group.members.values()) m.handle?.rebalanceStarted()
+
+    const epoch = group.rebalanceEpoch
+    const timeout = Math.max(1, ...[...group.members.values()].map((m) => m.rebalanceTimeoutMs))
+    group.rebalanceTimer?.cancel()
+    group.rebalanceTimer = this.engine.clock.setTimeout(() => this.onRebalanceTimeout(group, epoch), timeout)
+    const delay = this.engine.config.groupInitialRebalanceDelayMs
+    if (wasEmpty && delay > 0) {
+      group.initialDelayTimer = this.engine.clock.setTimeout(() => {
+        group.initialDelayTimer = undefined
+        if (!this.closed) this.maybeCompleteJoin(group)
+      }, delay)
+    }
+  }
+
+  private maybeCompleteJoin(group: Group): void {
+    if (group.state !== 'PreparingRebalance' || group.initialDelayTimer !== undefined || !group.allJoined()) return
+    this.completeJoin(group)
+  }
+
+  /**
+   * The rebalance timeout passed: dynamic members that have not joined are removed; static ones stay
+   * (they may come back within their session timeout), as Kafka does. Then the join completes.
+   */
+  private onRebalanceTimeout(group: Group, epoch: number): void {
+    if (this.closed || group.rebalanceEpoch !== epoch || group.state !== 'PreparingRebalance') return
+    for (const member of [...group.members.values()]) {
+      if (!member.joined && member.groupInstanceId === null) {
+        group.removeMember(member.memberId)
+        member.handle?.removed('rebalanceTimeout')
+      }
+    }
+    group.initialDelayTimer?.cancel()
+    group.initialDelayTimer = undefined
+    this.completeJoin(group)
+  }
+
+  /**
+   * Every member has joined (or the timeout passed): run the leader's assignor, store the new generation,
+   * and hand out the assignments once it is durable. With no members left, store an empty generation.
+   */
+  private completeJoin(group: Group): void {
+    group.rebalanceTimer?.cancel()
+    group.rebalanceTimer = undefined
+    const now = this.engine.clock.now()
+    if (group.members.size === 0) {
+      const snapshot = group.snapshot({ generation: group.generation + 1, protocol: null, leader: null, now })
+      try {
+        this.write(group.groupId, [groupMetadataRecord(group.groupId, snapshot)])
+      } catch {
+        return // stays PreparingRebalance; the next join or leave tries again
+      }
+      group.machine.transition('Empty', now)
+      return
+    }
+    const members = [...group.members.values()]
+    const assignor = selectAssignor(members.map((m) => m.protocols))
+    assert(assignor !== undefined, `group ${group.groupId} has no common assignor; joins are checked`)
+    const leader = group.leader !== null && group.members.has(group.leader) ? group.leader : (members.find((m) => m.joined) ?? members[0]!).memberId
+    const partitionsPerTopic = this.partitionCounts(members.flatMap((m) => m.topics))
+    const assignment = assignor.assign({
+      members: members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        topics: m.topics,
+        ownedPartitions: m.ownedPartitions,
+        generation: m.ownedGeneration,
+      })),
+      partitionsPerTopic,
+    })
+    group.machine.transition('CompletingRebalance', now)
+    const epoch = group.rebalanceEpoch
+    const snapshot = group.snapshot({ generation: group.generation + 1, protocol: assignor.name, leader, now, assignment })
+    let appended: AppendedRecords
+    try {
+      appended = this.write(group.groupId, [groupMetadataRecord(group.groupId, snapshot)])
+    } catch (e) {
+      this.failCompletion(group, e)
+      return
+    }
+    this.durable(appended).then(
+      () => {
+        if (this.closed || group.rebalanceEpoch !== epoch || group.state !== 'CompletingRebalance') return
+        group.machine.transition('Stable', this.engine.clock.now())
+        const pending = [...group.pendingJoins]
+        group.pendingJoins.clear()
+        for (const [memberId, p] of pending) p.resolve(this.assignedOutcome(group, group.members.get(memberId)!))
+      },
+      (e: unknown) => {
+        if (group.rebalanceEpoch === epoch && group.state === 'CompletingRebalance') this.failCompletion(group, e)
+      },
+    )
+  }
+
+  /** Storing a generation failed: the joins fail with the error, and the rebalance starts over. */
+  private failCompletion(group: Group, error: unknown): void {
+    for (const pending of group.pendingJoins.values()) pending.reject(error)
+    group.pendingJoins.clear()
+    if (group.state === 'CompletingRebalance') this.prepareRebalance(group)
+  }
+
+  private assignedOutcome(group: Group, member: RuntimeMember): JoinOutcome {
+    return {
+      type: 'assigned',
+      memberId: member.memberId,
+      generation: group.generation,
+      protocol: group.protocol!,
+      leader: group.leader!,
+      assignment: member.assignment,
+      partitionsPerTopic: group.partitionsPerTopic,
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Offsets
+
+  /**
+   * Commits offsets: checks the committer (Kafka's `validateOffsetCommit`) and every offset, then appends
+   * one batch and replays it, synchronously. The promise resolves when the batch is durable. Call
+   * `ready()` first. Errors: ERR_UNKNOWN_MEMBER, ERR_ILLEGAL_GENERATION, ERR_REBALANCE_IN_PROGRESS,
+   * ERR_FENCED_INSTANCE_ID, ERR_UNKNOWN_TOPIC_OR_PARTITION, ERR_INVALID_ARGUMENT; nothing is written then.
+   */
+  commitNow(groupId: string, committer: Committer, offsets: readonly OffsetToCommit[]): Promise<void> {
+    this.ensureOpen()
+    this.validateCommitter(groupId, committer)
+    const now = this.engine.clock.now()
+    const records = offsets.map((o) => {
+      this.validateOffset(groupId, o)
+      return offsetCommitRecord(groupId, o, { offset: o.offset, metadata: o.metadata ?? '', commitTimestamp: now })
+    })
+    if (records.length === 0) return Promise.resolve()
+    return this.durable(this.write(groupId, records))
+  }
+
+  /**
+   * A member's consumer reset an out-of-range position (autoOffsetReset): counted per partition so that
+   * describe() shows the records the group skipped.
+   */
+  noteOffsetReset(groupId: string, event: OffsetResetEvent): void {
+    const byPartition = this.resets.get(groupId) ?? new Map<TopicPartitionKey, OffsetResetTotals>()
+    this.resets.set(groupId, byPartition)
+    const key = tpKey(event.topic, event.partition)
+    const totals = byPartition.get(key) ?? { topic: event.topic, partition: event.partition, resets: 0, recordsSkipped: 0 }
+    totals.resets++
+    totals.recordsSkipped += event.recordsSkipped
+    byPartition.set(key, totals)
+  }
+
+  /** The reset totals of `groupId`'s partitions since this process opened the directory. */
+  offsetResets(groupId: string): ReadonlyMap<TopicPartitionKey, OffsetResetTotals> {
+    return this.resets.get(groupId) ?? new Map()
+  }
+
+  committed(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    return this.stored.committed(groupId, topic, partition)
+  }
+
+  storedGroup(groupId: string): Readonly<StoredGroup> | undefined {
+    return this.stored.group(groupId)
+  }
+
+  private validateCommitter(groupId: string, committer: Committer): void {
+    const group = this.groups.get(groupId)
+    const context = { groupId, memberId: committer.memberId, generation: committer.generation }
+    if (committer.memberId === null) {
+      if (group === undefined || group.state === 'Empty' || group.state === 'Dead') return
+      throw new KafkaliteError('ERR_NON_EMPTY_GROUP', `Group ${groupId} has members (state ${group.state}); only its members may commit`, context)
+    }
+    const member = group?.members.get(committer.memberId)
+    const holder = committer.groupInstanceId === null ? undefined : group?.staticMembers.get(committer.groupInstanceId)
+    if (holder !== undefined && holder !== committer.memberId) {
+      throw new KafkaliteError('ERR_FENCED_INSTANCE_ID', `Group ${groupId}: groupInstanceId ${committer.groupInstanceId} is held by a newer member`, context)
+    }
+    if (group === undefined || member === undefined) {
+      throw new KafkaliteError('ERR_UNKNOWN_MEMBER', `Group ${groupId} has no member ${committer.memberId}: it was removed (left, timed out, or the group rebalanced without it); join again`, context)
+    }
+    if (group.state === 'CompletingRebalance') {
+      throw new KafkaliteError('ERR_REBALANCE_IN_PROGRESS', `Group ${groupId} is completing a rebalance; commit after the new assignment arrives`, context)
+    }
+    if (committer.generation !== group.generation) {
+      throw new KafkaliteError(
+        'ERR_ILLEGAL_GENERATION',
+        `Group ${groupId} is at generation ${group.generation}, but the commit is from generation ${committer.generation}: the group rebalanced since this member's last assignment`,
+        { ...context, currentGeneration: group.generation },
+      )
+    }
+  }
+
+  private validateOffset(groupId: string, o: OffsetToCommit): void {
+    this.engine.log(o.topic, o.partition) // ERR_UNKNOWN_TOPIC_OR_PARTITION
+    const context = { groupId, topic: o.topic, partition: o.partition }
+    if (typeof o.offset !== 'number' || !Number.isSafeInteger(o.offset) || o.offset < 0) {
+      throw new InvalidArgumentError(`Offset to commit for ${o.topic}-${o.partition} must be an integer ≥ 0, got ${describeValue(o.offset)}`, context)
+    }
+    const metadata = o.metadata ?? ''
+    if (typeof metadata !== 'string') throw new InvalidArgumentError(`Commit metadata must be a string, got ${describeValue(metadata)}`, context)
+    const max = this.engine.config.offsetMetadataMaxBytes
+    if (Buffer.byteLength(metadata, 'utf8') > max) {
+      throw new InvalidArgumentError(`Commit metadata for ${o.topic}-${o.partition} is ${Buffer.byteLength(metadata, 'utf8')} bytes, more than offsetMetadataMaxBytes (${max})`, context)
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Administration
+
+  /** The group's state: Dead if unknown; Empty for a group with only committed offsets. */
+  groupState(groupId: string): GroupState {
+    const group = this.groups.get(groupId)
+    if (group !== undefined) return group.state
+    return this.stored.group(groupId) !== undefined ? 'Empty' : 'Dead'
+  }
+
+  group(groupId: string): Group | undefined {
+    return this.groups.get(groupId)
+  }
+
+  listGroups(): GroupListing[] {
+    const ids = new Set([...this.stored.groupIds(), ...[...this.groups.keys()].filter((id) => this.groups.get(id)!.state !== 'Dead')])
+    return [...ids].sort().map((groupId) => {
+      const group = this.groups.get(groupId)
+      return {
+        groupId,
+        state: this.groupState(groupId),
+        protocolType: this.stored.group(groupId)?.metadata?.protocolType ?? CONSUMER_PROTOCOL_TYPE,
+        members: group?.members.size ?? 0,
+      }
+    })
+  }
+
+  /**
+   * Deletes an Empty group: tombstones for its offsets and its metadata, in one batch (Kafka's
+   * DeleteGroups). ERR_GROUP_ID_NOT_FOUND for a group that does not exist, ERR_NON_EMPTY_GROUP for a
+   * group with members.
+   */
+  async deleteGroup(groupId: string): Promise<void> {
+    checkGroupId(groupId)
+    await this.ready()
+    const group = this.groups.get(groupId)
+    const stored = this.stored.group(groupId)
+    if (stored === undefined && (group === undefined || group.state === 'Dead')) {
+      throw new KafkaliteError('ERR_GROUP_ID_NOT_FOUND', `Group ${groupId} does not exist`, { groupId })
+    }
+    this.requireEmpty(groupId, 'deleted')
+    const records = [...(stored?.offsets.keys() ?? [])].map((key) => offsetTombstone(groupId, parseTpKey(key)))
+    records.push(groupTombstone(groupId))
+    const appended = this.write(groupId, records)
+    if (group !== undefined) this.killGroup(group)
+    await this.durable(appended)
+  }
+
+  /** ERR_NON_EMPTY_GROUP unless the group has no members (Empty, or only offsets, or unknown). */
+  requireEmpty(groupId: string, action: string): void {
+    const group = this.groups.get(groupId)
+    if (group === undefined || group.state === 'Empty' || group.state === 'Dead') return
+    throw new KafkaliteError(
+      'ERR_NON_EMPTY_GROUP',
+      `Group ${groupId} cannot be ${action} while it has members (state ${group.state}, ${group.members.size} member${group.members.size === 1 ? '' : 's'}); close its consumers first`,
+      { groupId, state: group.state, members: group.members.size },
+    )
+  }
+
+  private killGroup(group: Group): void {
+    group.rebalanceTimer?.cancel()
+    group.initialDelayTimer?.cancel()
+    for (const member of [...group.members.values()]) {
+      group.removeMember(member.memberId)
+      member.handle?.removed('groupDeleted')
+    }
+    if (group.state !== 'Dead') group.machine.transition('Dead', this.engine.clock.now())
+    this.groups.delete(group.groupId)
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Offsets expiry
+
+  private scheduleExpiry(): void {
+    this.expiryTimer = this.engine.clock.setTimeout(() => {
+      this.expiryTimer = undefined
+      if (this.closed) return
+      try {
+        this.expireOffsets()
+      } catch {
+        // A failed expiry pass (the directory is closing, an I/O error) is retried at the next interval.
+      }
+      this.scheduleExpiry()
+    }, this.engine.config.offsetsRetentionCheckIntervalMs)
+  }
+
+  /**
+   * One expiry pass (Kafka's `cleanupGroupMetadata`): expired offsets get tombstones; an Empty group
+   * left with no offsets is deleted. Synchronous.
+   */
+  expireOffsets(): void {
+    if (!this.log.exists) return
+    const now = this.engine.clock.now()
+    for (const groupId of this.stored.groupIds()) {
+      const stored = this.stored.group(groupId)!
+      const group = this.groups.get(groupId)
+      const state = group?.state ?? 'Empty'
+      const subscribed = new Set(group === undefined ? [] : [...group.members.values()].flatMap((m) => m.topics))
+      const expired = expiredOffsets(stored, state, subscribed, now, this.engine.config.offsetsRetentionMs)
+      if (expired.length === 0) continue
+      const records = expired.map((tp) => offsetTombstone(groupId, tp))
+      const deleteGroup = state === 'Empty' && expired.length === stored.offsets.size
+      if (deleteGroup && stored.metadata !== undefined) records.push(groupTombstone(groupId))
+      this.durable(this.write(groupId, records)).catch(() => undefined)
+      if (deleteGroup && group !== undefined) this.killGroup(group)
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Close
+
+  /** Stops every timer and waits for pending appends to be durable. Members close first (their hooks run earlier). */
+  private async close(): Promise<void> {
+    this.closed = true
+    this.expiryTimer?.cancel()
+    for (const group of this.groups.values()) {
+      group.rebalanceTimer?.cancel()
+      group.initialDelayTimer?.cancel()
+      for (const member of group.members.values()) member.sessionTimer?.cancel()
+    }
+    await Promise.allSettled([...this.inflight])
+    this.unregisterCloseHook()
+  }
+
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // Helpers
+
+  private ensureOpen(): void {
+    if (this.closed) throw new KafkaliteError('ERR_CLOSED', 'The group coordinator is closed')
+    this.engine.ensureOpen()
+  }
+
+  /** The group `groupId`, created Empty if it does not exist (or was deleted). */
+  private liveGroup(groupId: string): Group {
+    let group = this.groups.get(groupId)
+    if (group === undefined || group.state === 'Dead') {
+      const foreign = this.stored.group(groupId)?.metadata?.protocolType
+      if (foreign !== undefined && foreign !== CONSUMER_PROTOCOL_TYPE) {
+        throw new KafkaliteError('ERR_INCONSISTENT_GROUP_PROTOCOL', `Group ${groupId} is a "${foreign}" group, not a consumer group`, { groupId, protocolType: foreign })
+      }
+      group = new Group(groupId, 'Empty', this.engine.clock.now())
+      this.groups.set(groupId, group)
+    }
+    return group
+  }
+
+  /** Checks a member's config against the engine's group bounds before it is created. */
+  checkMemberConfig(config: { readonly sessionTimeoutMs: number }): void {
+    this.checkSessionTimeout(config.sessionTimeoutMs)
+  }
+
+  private checkSessionTimeout(sessionTimeoutMs: number): void {
+    const { groupMinSessionTimeoutMs: min, groupMaxSessionTimeoutMs: max } = this.engine.config
+    if (sessionTimeoutMs < min || sessionTimeoutMs > max) {
+      throw new InvalidConfigError('sessionTimeoutMs', sessionTimeoutMs, `must be within the engine's [groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs] = [${min}, ${max}]`)
+    }
+  }
+
+  private checkProtocols(group: Group, request: JoinRequest): void {
+    const others = [...group.members.values()].filter((m) => m.memberId !== request.memberId && !(request.groupInstanceId !== null && m.groupInstanceId === request.groupInstanceId))
+    if (others.length === 0) return
+    if (selectAssignor([...others.map((m) => m.protocols), request.protocols]) === undefined) {
+      throw new KafkaliteError(
+        'ERR_INCONSISTENT_GROUP_PROTOCOL',
+        `Group ${group.groupId}: this member's partitionAssignmentStrategy [${request.protocols.join(', ')}] shares no assignor with the members already in the group`,
+        { groupId: group.groupId, protocols: [...request.protocols] },
+      )
+    }
+  }
+
+  private countsUnchanged(group: Group): boolean {
+    const topics = [...group.members.values()].flatMap((m) => m.topics)
+    const now = this.partitionCounts(topics)
+    if (now.size !== group.partitionsPerTopic.size) return false
+    for (const [topic, n] of now) if (group.partitionsPerTopic.get(topic) !== n) return false
+    return true
+  }
+
+  /** Partition counts of those of `topics` that exist. */
+  partitionCounts(topics: Iterable<string>): Map<string, number> {
+    const counts = new Map<string, number>()
+    for (const topic of topics) if (!counts.has(topic) && this.engine.hasTopic(topic)) counts.set(topic, this.engine.partitionCount(topic))
+    return counts
+  }
+}
+
+export function checkGroupId(groupId: unknown): asserts groupId is string {
+  if (typeof groupId !== 'string' || groupId.length === 0) throw new InvalidArgumentError(`A group id must be a non-empty string, got ${describeValue(groupId)}`)
+  if (Buffer.byteLength(groupId, 'utf8') > 0x7fff) throw new InvalidArgumentError('A group id must fit in 32767 UTF-8 bytes (an int16 string in the offsets topic)')
+}
+
+/** Kafka's member ids: `<clientId or instance id>-<uuid>`. */
+function newMemberId(prefix: string): string {
+  return `${prefix === '' ? 'consumer' : prefix}-${randomUUID()}`
+}
