@@ -36,6 +36,7 @@ export interface ProducerConfig {
   readonly maxRequestSize: number
   readonly partitioner: Partitioner
   readonly retries: number
+  readonly retryBackoffMs: number
   readonly deliveryTimeoutMs: number
   readonly requestTimeoutMs: number
 }
@@ -67,9 +68,9 @@ export const PRODUCER_CONFIG = defineConfig<ProducerConfig>({
       default: 'all',
       kafkaName: 'acks',
       doc:
-        '0: do not wait for the append. 1: wait for the append to the log. "all" (or -1): wait until the ' +
-        'records are below the high watermark, which with topic durability "fsync" means fsynced. Default ' +
-        '"all", as in Kafka 3.0+.',
+        '0: resolve once the record is in the producer\'s buffer (offset -1). 1: resolve once the batch is ' +
+        'appended to the log (in the OS: survives a process crash). "all" (or -1): resolve once the batch is ' +
+        'fsynced, whatever the topic\'s durability (survives a machine crash). Default "all", as in Kafka 3.0+.',
     },
     idempotent: {
       validator: bool(),
@@ -131,6 +132,12 @@ export const PRODUCER_CONFIG = defineConfig<ProducerConfig>({
       kafkaName: 'retries',
       doc: 'How many times a batch that failed with a retriable error is retried, within deliveryTimeoutMs.',
     },
+    retryBackoffMs: {
+      validator: long(0),
+      default: 100,
+      kafkaName: 'retry.backoff.ms',
+      doc: 'How long to wait before retrying a batch that failed with a retriable error (ERR_IO, ERR_NO_SPACE).',
+    },
     deliveryTimeoutMs: {
       validator: int(0),
       default: 120000,
@@ -143,7 +150,10 @@ export const PRODUCER_CONFIG = defineConfig<ProducerConfig>({
       validator: int(0),
       default: 30000,
       kafkaName: 'request.timeout.ms',
-      doc: 'How long one append (and, with durability "fsync", its fsync) may take before it is failed and retried.',
+      doc:
+        'Kept for Kafka compatibility and for the deliveryTimeoutMs floor. In process an append is synchronous ' +
+        'and cannot time out, and a batch waiting for its fsync is not re-sent (it is already in the log), so ' +
+        'this bounds nothing on its own.',
     },
   },
   relations: (config, explicit) => {

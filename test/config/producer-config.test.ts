@@ -35,6 +35,7 @@ const CASES: KeyCase[] = [
     allowed: '"default", "roundRobin" or a function',
   },
   { key: 'retries', default: 2_147_483_647, valid: [[0], [3]], invalid: [-1, 2 ** 31], allowed: `[0, ${INT}]` },
+  { key: 'retryBackoffMs', default: 100, valid: [[0], [1000]], invalid: [-1, 0.5], allowed: `[0, ${MAX}]` },
   { key: 'deliveryTimeoutMs', default: 120_000, valid: [[30_005], [200_000]], invalid: [-1], allowed: `[0, ${INT}]` },
   { key: 'requestTimeoutMs', default: 30_000, valid: [[0], [1000]], invalid: [-1], allowed: `[0, ${INT}]` },
 ]
