@@ -15,7 +15,7 @@ export async function loadKafkalite() {
       readRecords: typeof kl.Partition?.prototype?.readRecords === 'function',
       encode: typeof kl.encodeRecordBatch === 'function',
       producer: typeof proto.producer === 'function',
-      consumer: typeof proto.consumer === 'function' || typeof proto.consumerGroup === 'function',
+      consumer: typeof proto.consumer === 'function',
       cleaner: typeof kl.Kafkalite?.prototype?.compact === 'function' || 'logCleanerEnable' in (kl.ENGINE_CONFIG?.table ?? {}),
     },
   }
