@@ -161,11 +161,15 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------------------------------------------
   // Membership
 
-  /** Creates `__consumer_offsets` if needed; every async operation awaits it before acting. */
-  async ready(): Promise<void> {
-    this.ensureOpen()
+  /**
+   * Creates `__consumer_offsets` if needed; every async operation awaits it before acting. Commits may
+   * still run while the data directory is closing (members commit in their close hooks); everything
+   * else needs it open.
+   */
+  async ready(purpose: 'commit' | 'other' = 'other'): Promise<void> {
+    this.ensureUsable(purpose)
     await this.log.ensureTopic()
-    this.ensureOpen()
+    this.ensureUsable(purpose)
   }
 
   /**
@@ -285,7 +289,7 @@ export class GroupCoordinator {
 
   /** The member takes part in the rebalance, starting one unless one is already preparing. */
   private joinRebalance(group: Group, member: RuntimeMember): JoinTicket {
-    this.prepareRebalance(group)
+    this.prepareRebalance(group, member)
     const entry = this.registerPendingJoin(group, member)
     member.joined = true
     this.maybeCompleteJoin(group)
@@ -343,8 +347,8 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------------------------------------------
   // Rebalance
 
-  /** Enters PreparingRebalance (no-op if already there): every member must join again. */
-  private prepareRebalance(group: Group): void {
+  /** Enters PreparingRebalance (no-op if already there): every member but `joining` is told to join again. */
+  private prepareRebalance(group: Group, joining?: RuntimeMember): void {
     if (group.state === 'PreparingRebalance') return
     const wasEmpty = group.state === 'Empty'
     group.machine.transition('PreparingRebalance', this.engine.clock.now())
@@ -353,7 +357,7 @@ export class GroupCoordinator {
     for (const pending of group.pendingJoins.values()) pending.resolve({ type: 'rejoin' })
     group.pendingJoins.clear()
     for (const m of group.members.values()) m.joined = false
-    for (const m of group.members.values()) m.handle?.rebalanceStarted()
+    for (const m of group.members.values()) if (m !== joining) m.handle?.rebalanceStarted()
 
     const epoch = group.rebalanceEpoch
     const timeout = Math.max(1, ...[...group.members.values()].map((m) => m.rebalanceTimeoutMs))
@@ -476,7 +480,7 @@ export class GroupCoordinator {
    * ERR_FENCED_INSTANCE_ID, ERR_UNKNOWN_TOPIC_OR_PARTITION, ERR_INVALID_ARGUMENT; nothing is written then.
    */
   commitNow(groupId: string, committer: Committer, offsets: readonly OffsetToCommit[]): Promise<void> {
-    this.ensureOpen()
+    this.ensureUsable('commit')
     this.validateCommitter(groupId, committer)
     const now = this.engine.clock.now()
     const records = offsets.map((o) => {
@@ -686,8 +690,9 @@ export class GroupCoordinator {
   // ---------------------------------------------------------------------------------------------------
   // Helpers
 
-  private ensureOpen(): void {
+  private ensureUsable(purpose: 'commit' | 'other'): void {
     if (this.closed) throw new KafkaliteError('ERR_CLOSED', 'The group coordinator is closed')
+    if (purpose === 'commit' && this.engine.state === 'closing') return
     this.engine.ensureOpen()
   }
 

@@ -61,6 +61,8 @@ export class MemberSession implements MemberHandle {
   private previous: { partitions: TopicPartition[]; generation: number } = { partitions: [], generation: -1 }
   private needsJoin = true
   private joinInFlight = false
+  /** Numbers joins; an outcome for an older join (sent before a removal) is dropped. */
+  private joinSeq = 0
   private outcome: PendingOutcome | undefined
   private lostReason: RemovalReason | undefined
   private isFenced = false
@@ -105,13 +107,19 @@ export class MemberSession implements MemberHandle {
   // ---------------------------------------------------------------------------------------------------
   // MemberHandle: notifications from the coordinator (flags only)
 
+  /**
+   * Always sets needsJoin, even with a join in flight: that join's outcome may already have been decided
+   * for the generation before this rebalance. (The coordinator does not notify the member whose own join
+   * starts a rebalance.)
+   */
   rebalanceStarted(): void {
-    if (!this.joinInFlight) this.needsJoin = true
+    this.needsJoin = true
     this.consumer.nudge()
   }
 
   removed(reason: RemovalReason): void {
     this.lostReason ??= reason
+    this.forgetJoin()
     this.memberId = null
     this.generation = -1
     this.needsJoin = true
@@ -242,6 +250,7 @@ export class MemberSession implements MemberHandle {
     const cooperative = this.rebalanceProtocol === 'cooperative'
     this.needsJoin = false
     this.joinInFlight = true
+    const seq = ++this.joinSeq
     try {
       const ticket = await this.coordinator.join(this.groupId, {
         memberId: this.memberId,
@@ -258,8 +267,8 @@ export class MemberSession implements MemberHandle {
       this.memberId = ticket.memberId
       this.joinedTopics = topics
       ticket.outcome.then(
-        (o) => this.deliver(o),
-        (error: unknown) => this.deliver({ type: 'error', error }),
+        (o) => this.deliver(seq, o),
+        (error: unknown) => this.deliver(seq, { type: 'error', error }),
       )
     } catch (e) {
       this.joinInFlight = false
@@ -268,9 +277,17 @@ export class MemberSession implements MemberHandle {
     }
   }
 
-  private deliver(outcome: PendingOutcome): void {
+  private deliver(seq: number, outcome: PendingOutcome): void {
+    if (seq !== this.joinSeq) return
     this.outcome = outcome
     this.consumer.nudge()
+  }
+
+  /** The member is out of the group: whatever its join in flight brings back no longer applies. */
+  private forgetJoin(): void {
+    this.joinSeq++
+    this.outcome = undefined
+    this.joinInFlight = false
   }
 
   /** The subscription as topic names; explicit topics that do not exist yet are created when auto-creation is on. */
@@ -314,8 +331,9 @@ export class MemberSession implements MemberHandle {
    * the append run without an await between them.
    */
   async startCommit(offsets: readonly OffsetToCommit[]): Promise<Promise<void>> {
-    await this.coordinator.ready()
+    await this.coordinator.ready('commit')
     this.ensureNotFenced()
+    if (offsets.length === 0) return Promise.resolve()
     for (const o of offsets) {
       if (!this.owned.has(keyOf(o))) {
         throw new KafkaliteError(
@@ -367,6 +385,7 @@ export class MemberSession implements MemberHandle {
   private pollTimedOut(): void {
     const memberId = this.memberId
     if (memberId === null) return
+    this.forgetJoin()
     this.needsJoin = true
     this.memberId = null
     if (this.config.groupInstanceId !== null) {

@@ -114,6 +114,7 @@ export class GroupConsumer extends Consumer {
    * dropped, as with Kafka's commitAsync; a later commit covers the same partitions.
    */
   commitAsync(offsets?: readonly CommitOffset[], callback?: (error: Error | null) => void): void {
+    this.#ensureNotClosed()
     this.#startCommit(offsets)
       .then((durable) => durable)
       .then(
