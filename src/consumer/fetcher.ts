@@ -11,14 +11,15 @@
  * - any other read that comes back larger than what is left of the limits is kept for the next poll
  *   rather than returned now (the log cannot be asked for "at most n bytes, possibly nothing").
  *
- * Per-record cost: one decoded record from the codec (key and value are views into the read's buffer)
- * and one ConsumerRecord. No closures, no copies of keys or values, no per-record map lookups.
+ * Per-record cost: one ConsumerRecord, made by record-decoder.ts with key and value as views into the
+ * read's buffer. No closures, no copies of keys or values, no per-record map lookups.
  */
-import { ATTRIBUTES_OFFSET, batchSizeAt, decodeRecords, readLastOffset } from '../codec/record-batch'
+import { ATTRIBUTES_OFFSET, batchSizeAt, readLastOffset } from '../codec/record-batch'
 import type { PartitionLog } from '../storage/partition-log'
 import { assert } from '../util/assert'
 import type { Offset } from '../util/types'
 import type { PartitionState } from './partition-state'
+import { decodeBatch } from './record-decoder'
 import type { ConsumerRecord } from './types'
 
 /** Attribute bit 5: a control batch (transaction markers), never returned to applications. */
@@ -78,19 +79,10 @@ function takeBuffered(state: PartitionState, out: ConsumerRecord[], limit: numbe
   while (taken < limit) {
     const batch = state.batch
     if (batch !== undefined) {
-      const position = state.fetchPosition!
-      const topic = state.topic
-      const partition = state.partition
-      const want = limit - taken
-      let took = 0
+      // Records below the fetch position were left out when the batch was decoded.
+      const took = Math.min(limit - taken, batch.length - state.batchIndex)
       let i = state.batchIndex
-      for (; i < batch.length && took < want; i++) {
-        const r = batch[i]!
-        // The first batch of a read may begin below the position (Kafka fetches whole batches).
-        if (r.offset < position) continue
-        out.push({ topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers })
-        took++
-      }
+      for (const stop = i + took; i < stop; i++) out.push(batch[i]!)
       state.batchIndex = i
       taken += took
       if (took > 0) state.fetchPosition = out[out.length - 1]!.offset + 1
@@ -123,7 +115,7 @@ function nextBatch(state: PartitionState, decode: DecodeOptions): boolean {
       state.fetchPosition = nextOffset
       continue
     }
-    state.batch = decodeRecords(buffer, pos, decode, state.context)
+    state.batch = decodeBatch(buffer, pos, state.fetchPosition!, decode.maxDecompressedBytes, state)
     state.batchIndex = 0
     state.batchNextOffset = nextOffset
     return true

@@ -19,9 +19,9 @@
  * - `epoch` changes whenever `fetchPosition` jumps (seek, reset, roll-back); records polled under an older
  *   epoch are stale and are not delivered.
  */
-import type { Record } from '../codec/record-batch'
 import type { ErrorContext } from '../errors/index'
 import type { Offset } from '../util/types'
+import type { ConsumerRecord } from './types'
 
 /** Where the current position came from: it decides how an out-of-range error describes it. */
 export type PositionSource = 'committed' | 'seek' | 'reset' | 'consumed'
@@ -44,7 +44,7 @@ export class PartitionState {
   epoch = 0
   buffer: Buffer | undefined = undefined
   bufferPos = 0
-  batch: Record[] | undefined = undefined
+  batch: readonly ConsumerRecord[] | undefined = undefined
   batchIndex = 0
   /** lastOffset + 1 of the current batch: the fetch position once its records are exhausted. */
   batchNextOffset: Offset = 0
