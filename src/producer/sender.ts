@@ -46,6 +46,7 @@ import { encodeRecordBatch } from '../codec/record-batch'
 import type { ProducerConfig } from '../config/producer-config'
 import type { TopicCompressionType } from '../config/topic-config'
 import { isKafkaliteError, KafkaliteError, RecordTooLargeError } from '../errors/index'
+import type { TimerHandle } from '../io/clock'
 import type { AppendResult } from '../storage/partition-log'
 import type { Accumulator, PartitionQueue } from './accumulator'
 import type { ProducerBatch } from './batch'
@@ -70,6 +71,8 @@ export class Sender {
   private stampedUnresolved = 0
   /** Encoding order of batches, so that retried batches go back in their original order. */
   private encodedCount = 0
+  /** Fires at the earliest delivery deadline of the batches waiting for a producer id or an epoch bump. */
+  private expiryTimer: { at: number; handle: TimerHandle } | undefined
 
   constructor(
     private readonly host: ProducerHost,
@@ -98,7 +101,7 @@ export class Sender {
       const batch = q.ready[0]!
       if (batch.encoded === undefined) {
         const preparation = this.prepare(q, batch)
-        if (preparation === 'wait') return
+        if (preparation === 'wait') return this.armExpiry()
         if (preparation === 'changed') continue
       }
       q.ready.shift()
@@ -240,6 +243,38 @@ export class Sender {
     if (batch.identity !== undefined) {
       this.stampedUnresolved--
       this.maybeBumpEpoch()
+    }
+  }
+
+  /**
+   * Batches never attempted wait at the head of their queues for a producer id or an epoch bump, which
+   * can take long (an allocation that hangs on a slow disk, a bump that waits for a stuck fsync). They
+   * must still fail at their delivery deadline, as Kafka expires batches in its accumulator: a timer at
+   * the earliest deadline fails those that are due (they have no sequences, so any of them can go).
+   */
+  private armExpiry(): void {
+    let earliest = Infinity
+    for (const q of this.accumulator.allQueues()) {
+      for (const b of q.ready) if (b.attempts === 0) earliest = Math.min(earliest, b.createdMs + this.config.deliveryTimeoutMs)
+    }
+    if (earliest === Infinity || (this.expiryTimer !== undefined && this.expiryTimer.at <= earliest)) return
+    this.expiryTimer?.handle.cancel()
+    const handle = this.host.clock.setTimeout(() => {
+      this.expiryTimer = undefined
+      this.expireWaiting()
+      this.drainAll()
+    }, earliest - this.host.clock.now())
+    this.expiryTimer = { at: earliest, handle }
+  }
+
+  private expireWaiting(): void {
+    const now = this.host.clock.now()
+    for (const q of this.accumulator.allQueues()) {
+      const due = q.ready.filter((b) => b.attempts === 0 && b.encoded === undefined && now >= b.createdMs + this.config.deliveryTimeoutMs)
+      for (const b of due) {
+        remove(q.ready, b)
+        this.fail(q, b, expiredError(b, now - b.createdMs, this.config.deliveryTimeoutMs))
+      }
     }
   }
 
