@@ -34,6 +34,11 @@ export type {
   TopicPartitionOffset,
 } from './consumer/types'
 
+// Producing: kl.producer(options) and what it takes and returns.
+export { Producer, type ProducerOptions } from './producer/producer'
+export type { HeaderValue, ProducerRecord, RecordBytes, RecordHeaders, RecordMetadata, TopicMessages } from './producer/records'
+export type { ProducerIdAndEpoch } from './producer/host'
+
 // Errors: switch on `code`.
 export {
   ClosedError,
@@ -70,6 +75,12 @@ export type {
   CleanupPolicy,
   ConsumerConfig,
   ConsumerConfigInput,
+  Acks,
+  Partitioner,
+  PartitionerFunction,
+  ProducerCompressionType,
+  ProducerConfig,
+  ProducerConfigInput,
   Durability,
   EngineConfig,
   EngineConfigInput,

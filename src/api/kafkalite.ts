@@ -21,6 +21,7 @@ import { Consumer } from '../consumer/consumer'
 import { InvalidConfigError } from '../errors/index'
 import { ConsumerGroup, type ConsumerGroupOptions } from '../group/consumer-group'
 import { GroupCoordinator, type GroupListing } from '../group/coordinator'
+import { Producer, type ProducerOptions } from '../producer/producer'
 import { Topic } from './topic'
 
 /** `{ dir }` or `{ inMemory: true }`, optional `fs` and `clock` ports, and engine config keys. */
@@ -142,7 +143,16 @@ export class Kafkalite {
     return this.#groups.deleteGroup(groupId)
   }
 
-  // The producer is added here by its layer (src/producer): producer(options): Producer.
+  /**
+   * A producer (Kafka's KafkaProducer, in process): `send`, `sendBatch`, `flush`, `close`. Options are
+   * Kafka's producer configs, camelCased (`acks`, `lingerMs`, `batchSize`, `compressionType`,
+   * `idempotent`, ...); ERR_INVALID_CONFIG names a bad one. The producer closes (flushing first) with
+   * this instance.
+   */
+  producer(options: ProducerOptions = {}): Producer {
+    this.#engine.ensureOpen()
+    return new Producer(this.#engine, options)
+  }
 
   /** Closes the data directory (idempotent: every call returns the same promise). */
   close(): Promise<void> {

@@ -35,6 +35,7 @@ describe('public exports', () => {
         'MemoryFileSystem',
         'OffsetOutOfRangeError',
         'Partition',
+        'Producer',
         'RecordTooLargeError',
         'SystemClock',
         'Topic',
