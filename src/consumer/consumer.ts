@@ -37,11 +37,11 @@
  *   positions move only as records are delivered (see delivery.ts), so committing them is at-least-once.
  *
  * ## Invariants
- * - `order` holds exactly the assigned partitions, each once, in round-robin order; `byKey` indexes it.
- *   A partition leaving the assignment has `assigned = false`, which makes its undelivered records stale.
+ * - `assigned` (assignment.ts) holds each assigned partition once; a partition leaving it is marked
+ *   unassigned, which makes its undelivered records stale. Each poll starts at the partition after the
+ *   last one that returned records in the previous poll, so a busy partition cannot starve the others.
  * - At most one poll at a time (ERR_INVALID_STATE for a second, Kafka's ConcurrentModificationException).
- * - Each poll starts at the partition after the last one that returned records in the previous poll, so
- *   a busy partition cannot starve the others.
+ * - A poll that ends while waiting (timeout, wakeup, close) leaves no listener or timer behind.
  *
  * Concurrency: every method but the polls, `run`, `stop` and `close` is synchronous. A poll awaits only in
  * `beforeFetch` and while waiting; records are taken and positions moved in synchronous steps, so a seek
@@ -55,11 +55,12 @@ import type { PartitionLog } from '../storage/partition-log'
 import type { Offset } from '../util/types'
 import { checkOffset, checkPollOptions, checkTimestamp, checkTopicPartition, checkTopicPartitionList } from './arguments'
 import { deliverAll, type ChunkSource, type FetchedChunk } from './delivery'
-import { takeRecords, type FetchBudget } from './fetcher'
 import { RecordIterator } from './iterator'
 import { ConsumerLifecycle, type ConsumerState } from './lifecycle'
-import { ensureFetchable, startingOffset } from './offset-reset'
-import { partitionKey, PartitionState } from './partition-state'
+import { startingOffset } from './offset-reset'
+import { Assignment } from './assignment'
+import { partitionKey, type PartitionState } from './partition-state'
+import { takeRound, type RoundResult } from './round'
 import { RunLoop, type RunOptions } from './run-loop'
 import type {
   ConsumerRecord,
@@ -109,9 +110,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly coordinator: ConsumerCoordinator | undefined
   private readonly lifecycle: ConsumerLifecycle
   private readonly signal = new WakeSignal()
-  private readonly byKey = new Map<string, PartitionState>()
-  private order: PartitionState[] = []
-  private cursor = 0
+  private readonly assigned = new Assignment()
   private polling = false
   private wakeupRequested = false
   private _lastPollMs: number
@@ -150,14 +149,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.lifecycle.ensureActive()
     const list = this.checkExisting(checkTopicPartitionList(partitions, 'assign'))
     const keep = new Set(list.map((tp) => partitionKey(tp.topic, tp.partition)))
-    this.dropPartitions(this.order.filter((s) => !keep.has(s.key)))
-    this.addStates(list.map((tp) => ({ ...tp, offset: null })))
+    this.assigned.remove(this.assigned.states.filter((s) => !keep.has(s.key)))
+    this.assigned.add(list.map((tp) => ({ ...tp, offset: null })))
+    this.signal.notify('changed')
   }
 
-  /** The assigned partitions, in round-robin order. */
+  /** The assigned partitions, in the order they were assigned. */
   assignment(): TopicPartition[] {
     this.lifecycle.ensureNotClosed()
-    return this.order.map((s) => ({ topic: s.topic, partition: s.partition }))
+    return this.assigned.states.map((s) => ({ topic: s.topic, partition: s.partition }))
   }
 
   /**
@@ -173,16 +173,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       return { ...tp, offset }
     })
     this.checkExisting(starts)
-    this.addStates(starts)
+    this.assigned.add(starts)
+    this.signal.notify('changed')
   }
 
   /** Group seam: removes partitions (unassigned ones are ignored) and returns their final positions. */
   removePartitions(partitions: readonly TopicPartition[]): TopicPartitionOffset[] {
     this.lifecycle.ensureNotClosed()
     const states = checkTopicPartitionList(partitions, 'removePartitions')
-      .map((tp) => this.byKey.get(partitionKey(tp.topic, tp.partition)))
+      .map((tp) => this.assigned.get(tp))
       .filter((s): s is PartitionState => s !== undefined)
-    this.dropPartitions(states)
+    this.assigned.remove(states)
+    this.signal.notify('changed')
     return states.filter((s) => s.position !== undefined).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position! }))
   }
 
@@ -195,7 +197,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    */
   position(tp: TopicPartition): Offset {
     this.lifecycle.ensureNotClosed()
-    const state = this.requireAssigned(checkTopicPartition(tp, 'position'), 'position')
+    const state = this.assigned.require(checkTopicPartition(tp, 'position'), 'position')
     if (state.position === undefined) state.setPosition(startingOffset(state, this.logOf(state), this.config.autoOffsetReset), 'reset')
     return state.position!
   }
@@ -203,7 +205,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Group seam: every assigned partition that has a position, with it (what a commit of all would store). */
   positions(): TopicPartitionOffset[] {
     this.lifecycle.ensureNotClosed()
-    return this.order.filter((s) => s.position !== undefined).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position! }))
+    return this.assigned.states.filter((s) => s.position !== undefined).map((s) => ({ topic: s.topic, partition: s.partition, offset: s.position! }))
   }
 
   /**
@@ -214,7 +216,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.lifecycle.ensureActive()
     const checked = checkTopicPartition(tp, 'seek')
     const at = checkOffset(offset, 'seek offset', checked)
-    this.requireAssigned(checked, 'seek').setPosition(at, 'seek')
+    this.assigned.require(checked, 'seek').setPosition(at, 'seek')
     this.signal.notify('changed')
   }
 
@@ -270,7 +272,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   paused(): TopicPartition[] {
     this.lifecycle.ensureNotClosed()
-    return this.order.filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }))
+    return this.assigned.states.filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.partition }))
   }
 
   /** Makes a poll that is waiting return at once (with no records). No effect when no poll is in progress. */
@@ -378,7 +380,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       failure = e
     }
     this.unregisterCloseHook()
-    this.dropPartitions(this.order)
+    this.assigned.remove(this.assigned.states)
     this.lifecycle.transition('closed')
     if (failure !== undefined) throw failure
   }
@@ -437,57 +439,23 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
   }
 
-  /** One round: visits the partitions from the cursor, taking records until `maxRecords`. Synchronous. */
+  /** One synchronous round (round.ts), then its resets are reported and, for `poll()`, records delivered. */
   private takeRound(maxRecords: number, deliver: boolean): FetchedChunk[] {
-    const chunks: FetchedChunk[] = []
-    const resets: OffsetResetEvent[] = []
-    const order = this.order
-    const n = order.length
-    const budget: FetchBudget = { bytesLeft: this.config.fetchMaxBytes, mustProgress: true }
-    let left = maxRecords
-    let lastContributor = -1
-    for (let i = 0; i < n && left > 0; i++) {
-      const index = (this.cursor + i) % n
-      const state = order[index]!
-      if (state.paused) continue
-      let chunk: FetchedChunk | undefined
-      try {
-        chunk = this.takeFrom(state, left, budget, resets)
-      } catch (e) {
-        // Return what was taken; the error recurs when the next poll reaches this partition.
-        if (chunks.length > 0) break
-        throw e
-      }
-      if (chunk === undefined) continue
-      chunks.push(chunk)
-      left -= chunk.records.length
-      lastContributor = index
+    const round: RoundResult = { chunks: [], resets: [] }
+    try {
+      takeRound(this.assigned, (state) => this.logOf(state), this.config, maxRecords, round)
+    } finally {
+      for (const event of round.resets) this.countReset(event)
+      // Listeners run before delivery: if one throws, the records taken are fetched again by the next poll.
+      for (const event of round.resets) this.emitReset(event)
     }
-    if (lastContributor >= 0) this.cursor = (lastContributor + 1) % n
-    // Listeners run before delivery: if one throws, the records taken are fetched again by the next poll.
-    for (const event of resets) this.emitReset(event)
-    if (deliver) deliverAll(chunks)
-    return chunks
-  }
-
-  private takeFrom(state: PartitionState, limit: number, budget: FetchBudget, resets: OffsetResetEvent[]): FetchedChunk | undefined {
-    const log = this.logOf(state)
-    // Records handed out by an earlier poll but never delivered (a paused or abandoned iteration) come again.
-    if (state.fetchPosition !== state.position) state.rollBackFetch()
-    const reset = ensureFetchable(state, log, this.config.autoOffsetReset)
-    if (reset !== undefined) {
-      this.countReset(reset)
-      resets.push(reset)
-    }
-    const epoch = state.epoch
-    const records: ConsumerRecord[] = []
-    if (takeRecords(state, log, records, limit, budget, this.config.maxPartitionFetchBytes) === 0) return undefined
-    return { state, epoch, records, highWatermark: log.highWatermark, nextOffset: state.fetchPosition! }
+    if (deliver) deliverAll(round.chunks)
+    return round.chunks
   }
 
   private subscribeToData(onData: () => void): (() => void)[] {
     const unsubscribers: (() => void)[] = []
-    for (const state of this.order) {
+    for (const state of this.assigned.states) {
       if (state.paused) continue
       try {
         unsubscribers.push(this.logOf(state).onHighWatermark(onData))
@@ -513,52 +481,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   // ---------------------------------------------------------------------------------------------------
   // Assignment internals
 
-  private addStates(starts: readonly { topic: string; partition: number; offset: Offset | null }[]): void {
-    for (const start of starts) {
-      const key = partitionKey(start.topic, start.partition)
-      if (this.byKey.has(key)) continue
-      const state = new PartitionState(start.topic, start.partition)
-      if (start.offset !== null) state.setPosition(start.offset, 'committed')
-      this.byKey.set(key, state)
-      this.order.push(state)
-    }
-    this.signal.notify('changed')
-  }
-
-  private dropPartitions(states: readonly PartitionState[]): void {
-    if (states.length === 0) return
-    for (const state of states) {
-      state.assigned = false
-      this.byKey.delete(state.key)
-    }
-    const current = this.order[this.cursor]
-    this.order = this.order.filter((s) => s.assigned)
-    const at = current === undefined ? -1 : this.order.indexOf(current)
-    this.cursor = at >= 0 ? at : 0
-    this.signal.notify('changed')
-  }
-
   /** Checks that each partition exists (the engine's ERR_UNKNOWN_TOPIC_OR_PARTITION otherwise). */
   private checkExisting<T extends TopicPartition>(list: T[]): T[] {
     for (const tp of list) this.engine.log(tp.topic, tp.partition)
     return list
   }
 
-  private requireAssigned(tp: TopicPartition, operation: string): PartitionState {
-    const state = this.byKey.get(partitionKey(tp.topic, tp.partition))
-    if (state === undefined) {
-      throw new KafkaliteError('ERR_NOT_ASSIGNED', `${operation}: ${tp.topic}-${tp.partition} is not assigned to this consumer`, { ...tp })
-    }
-    return state
-  }
-
   private requireAllAssigned(partitions: readonly TopicPartition[], operation: string): PartitionState[] {
-    return checkTopicPartitionList(partitions, operation).map((tp) => this.requireAssigned(tp, operation))
+    return checkTopicPartitionList(partitions, operation).map((tp) => this.assigned.require(tp, operation))
   }
 
   private seekEach(partitions: readonly TopicPartition[] | undefined, operation: string, target: (log: PartitionLog) => Offset): void {
     this.lifecycle.ensureActive()
-    const states = partitions === undefined ? [...this.order] : this.requireAllAssigned(partitions, operation)
+    const states = partitions === undefined ? [...this.assigned.states] : this.requireAllAssigned(partitions, operation)
     const offsets = states.map((s) => target(this.logOf(s)))
     states.forEach((s, i) => s.setPosition(offsets[i]!, 'seek'))
     this.signal.notify('changed')
