@@ -97,3 +97,28 @@ describe('Consumer > fetcher > batches shaped by transactions and compaction', (
     expect(all).toEqual([0, 1, 2, 4, 6, 11])
   })
 })
+
+describe('Consumer > fetcher > failures', () => {
+  it('a reset made before the round fails on a corrupt batch is still counted and reported', async () => {
+    const corrupt = batchAt(5, encodeRecordBatch({ records: [rec('x', 0)] }))
+    corrupt[61] = 0x7e // the first record's length runs past the batch
+    const log = {
+      logStartOffset: 5,
+      logEndOffset: 6,
+      highWatermark: 6,
+      logConfig: { maxDecompressedBatchBytes: 1 << 20 },
+      read: () => ({ records: corrupt, highWatermark: 6, logStartOffset: 5, logEndOffset: 6 }),
+      onHighWatermark: () => () => undefined,
+    } as unknown as PartitionLog
+    const engine: ConsumerEngine = { clock: new ManualClock(), log: () => log, onClose: () => () => undefined, ensureOpen: () => undefined }
+    const consumer = new Consumer(engine, { autoOffsetReset: 'earliest' })
+    consumer.addPartitions([{ topic: 't', partition: 0, offset: 1 }])
+    const events: unknown[] = []
+    consumer.on('offsetReset', (e) => events.push(e))
+
+    await expect(consumer.poll({ timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_CORRUPT_RECORD' })
+
+    expect(events).toMatchObject([{ from: 1, to: 5, recordsSkipped: 4 }])
+    expect(consumer.offsetResetTotals()).toEqual([{ topic: 't', partition: 0, resets: 1, recordsSkipped: 4 }])
+  })
+})
