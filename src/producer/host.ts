@@ -11,6 +11,7 @@
  * - `allocateProducerId` returns an id never handed out before in this data directory (the engine
  *   persists a block reservation before returning, so a restart cannot reuse one), with epoch 0.
  * - `onClose` hooks run at the start of the directory's close, before the logs close.
+ * - `ensureTopic`, if present, validates the name (ERR_INVALID_TOPIC) before creating anything.
  */
 import type { TopicConfig } from '../config/index'
 import type { Clock } from '../io/clock'
@@ -35,4 +36,10 @@ export interface ProducerHost {
   log(topic: string, partition: number): ProducerLog
   allocateProducerId(): Promise<ProducerIdAndEpoch>
   onClose(hook: () => Promise<void> | void): () => void
+  /**
+   * Optional: resolves once `topic` exists, creating it when the host auto-creates topics (Kafka's
+   * `auto.create.topics.enable`), else rejecting with ERR_UNKNOWN_TOPIC_OR_PARTITION. Without it, an
+   * unknown topic is an error at once.
+   */
+  ensureTopic?(topic: string): Promise<void>
 }

@@ -7,22 +7,23 @@
  * All or nothing per call: every record of a `send`/`sendBatch` call is checked (types, topic,
  * partition range, size limits, the custom partitioner's answer) before any is buffered, and the call's
  * buffer space is reserved whole, so an invalid call or one that times out waiting for memory leaves
- * nothing behind. Once accepted, records of different partitions are appended independently (as in
- * Kafka), so a later I/O failure can fail some partitions' records and not others; the call then
- * rejects with the first failure.
+ * nothing behind. (A topic the host auto-creates is created once the records are found valid, and stays,
+ * as in Kafka, even if a later check fails.) Once accepted, records of different partitions are appended
+ * independently (as in Kafka), so a later I/O failure can fail some partitions' records and not others;
+ * the call then rejects with the first failure.
  *
  * Lifecycle (engine/lifecycle.ts's state machine): open → closing → closed. `close()` stops new sends,
  * fails sends still waiting for buffer space with ERR_CLOSED, flushes everything buffered, and is
  * idempotent. The producer registers with its host's close hooks, so closing the data directory closes
  * (and flushes) its producers first.
  *
- * Concurrency: single-threaded; `send` never awaits between checking a call and buffering it, except to
- * wait for buffer space, after which the topics are checked again.
+ * Concurrency: single-threaded; `send` never awaits between checking a call against its topics and
+ * buffering it, except to wait for buffer space, after which the partition counts are read again.
  */
 import { RECORD_BATCH_OVERHEAD } from '../codec/record-batch'
 import { resolveProducerConfig, type ProducerConfig, type ProducerConfigInput } from '../config/producer-config'
 import { Lifecycle } from '../engine/lifecycle'
-import { ClosedError, describeValue, InvalidArgumentError, KafkaliteError, RecordTooLargeError } from '../errors/index'
+import { ClosedError, describeValue, InvalidArgumentError, isKafkaliteError, KafkaliteError, RecordTooLargeError } from '../errors/index'
 import type { TimestampMs } from '../util/types'
 import { Accumulator, type PartitionQueue } from './accumulator'
 import { SendCall } from './batch'
@@ -35,6 +36,12 @@ import { Sender } from './sender'
 
 /** Producer options: Kafka's producer configs, camelCased (see config/producer-config.ts). */
 export type ProducerOptions = ProducerConfigInput
+
+/** The checked records of one topic in a call. */
+interface PreparedGroup {
+  readonly topic: string
+  readonly records: readonly PreparedRecord[]
+}
 
 /** A record checked and placed: its partition is known unless the choice is stateful (sticky, round-robin). */
 interface AcceptedRecord {
@@ -136,13 +143,32 @@ export class Producer {
     }
   }
 
+  /**
+   * Checks the records, makes sure their topics exist (the host creates missing ones when it
+   * auto-creates topics, as Kafka does on a producer's metadata request; only after every record was
+   * found valid), places them, reserves their buffer space, and buffers them.
+   */
   #submit(groups: readonly TopicMessages[]): Promise<RecordMetadata[]> {
-    let accepted: AcceptedRecord[]
-    let bytes = 0
     try {
       this.#lifecycle.ensureOpen()
       this.#host.ensureOpen()
-      accepted = this.#check(groups)
+      const prepared = this.#prepare(groups)
+      const missing = this.#host.ensureTopic === undefined ? [] : prepared.map((g) => g.topic).filter((t) => !this.#topicExists(t))
+      if (missing.length === 0) return this.#accept(prepared)
+      return Promise.all([...new Set(missing)].map((t) => this.#host.ensureTopic!(t))).then(() => {
+        this.#lifecycle.ensureOpen()
+        return this.#accept(prepared)
+      })
+    } catch (e) {
+      return Promise.reject(e)
+    }
+  }
+
+  #accept(prepared: readonly PreparedGroup[]): Promise<RecordMetadata[]> {
+    let accepted: AcceptedRecord[]
+    let bytes = 0
+    try {
+      accepted = this.#place(prepared)
       for (const a of accepted) bytes += a.record.maxSizeInBatch
       if (bytes > this.config.bufferMemory) {
         throw new KafkaliteError(
@@ -175,27 +201,42 @@ export class Producer {
     return call.promise
   }
 
-  /** Checks every record of the call; throws on the first problem, having buffered nothing. */
-  #check(groups: readonly TopicMessages[]): AcceptedRecord[] {
+  /** Checks the shape of the call and every record, copying their bytes; needs no topic. */
+  #prepare(groups: readonly TopicMessages[]): PreparedGroup[] {
     const now = this.#host.clock.now()
-    const accepted: AcceptedRecord[] = []
-    for (const group of groups) {
+    return groups.map((group) => {
       if (typeof group !== 'object' || group === null) throw new InvalidArgumentError(`Expected { topic, messages }, got ${describeValue(group)}`)
       const { topic, messages } = group
       if (typeof topic !== 'string') throw new InvalidArgumentError(`A topic name must be a string, got ${describeValue(topic)}`)
       if (!Array.isArray(messages)) throw new InvalidArgumentError(`Records for ${topic} must be an array, got ${describeValue(messages)}`, { topic })
+      return { topic, records: messages.map((input: unknown, index) => prepareRecord(input, now, { topic, index })) }
+    })
+  }
+
+  #topicExists(topic: string): boolean {
+    try {
+      this.#host.partitionCount(topic)
+      return true
+    } catch (e) {
+      if (isKafkaliteError(e, 'ERR_UNKNOWN_TOPIC_OR_PARTITION')) return false
+      throw e
+    }
+  }
+
+  /** Checks the records against their topics (partition range, size limits) and makes the fixed partition choices. */
+  #place(prepared: readonly PreparedGroup[]): AcceptedRecord[] {
+    const accepted: AcceptedRecord[] = []
+    for (const { topic, records } of prepared) {
       const numPartitions = this.#host.partitionCount(topic)
       const maxBatchBytes = Math.min(this.config.maxRequestSize, this.#host.topicConfig(topic).maxMessageBytes)
-      messages.forEach((input: unknown, index) => {
-        const context = { topic, index }
-        const record = prepareRecord(input, now, context)
+      records.forEach((record, index) => {
         if (record.partition !== undefined && record.partition >= numPartitions) {
           throw new KafkaliteError('ERR_UNKNOWN_TOPIC_OR_PARTITION', `Partition ${record.partition} of topic ${topic} does not exist (it has ${numPartitions})`, {
             topic,
             partition: record.partition,
           })
         }
-        this.#checkSize(record, maxBatchBytes, context)
+        this.#checkSize(record, maxBatchBytes, { topic, index })
         accepted.push({ topic, record, partition: this.#partitioner.fixedPartition(topic, record, numPartitions), maxBatchBytes })
       })
     }
