@@ -7,6 +7,9 @@ import type { ConsumerRecord } from '../../src/consumer/types'
 import type { EngineConfigInput } from '../../src/config/engine-config'
 import { isKafkaliteError, type ErrorCode } from '../../src/errors/index'
 import { Kafkalite } from '../../src/api/kafkalite'
+import { Engine } from '../../src/engine/engine'
+import { ConsumerGroup, type ConsumerGroupOptions } from '../../src/group/consumer-group'
+import { GroupCoordinator } from '../../src/group/coordinator'
 import type { GroupConsumer } from '../../src/group/member'
 import { ManualClock } from '../../src/io/clock'
 import { MemoryFileSystem } from '../../src/io/memory-fs'
@@ -99,4 +102,32 @@ export async function expectCode(run: () => unknown, code: ErrorCode): Promise<E
   }
   if (!isKafkaliteError(error, code)) throw new Error(`expected ${code}, got ${String((error as Error)?.stack ?? error)}`)
   return error as Error & { code: string; context: Record<string, unknown> }
+}
+
+/**
+ * The engine and the group coordinator without the Kafkalite wrapper, for tests that need the partition
+ * logs themselves (retention removing segments, as the cleaner's retention pass does).
+ */
+export interface EngineEnv {
+  engine: Engine
+  coordinator: GroupCoordinator
+  clock: ManualClock
+  group(groupId: string, options?: ConsumerGroupOptions): ConsumerGroup
+  produce(topic: string, partition: number, values: string[], timestamp?: number): number
+}
+
+export async function openEngineEnv(extra: EngineConfigInput = {}): Promise<EngineEnv> {
+  const clock = new ManualClock(T0)
+  const engine = await Engine.open({ dir: DIR, fs: new MemoryFileSystem(), clock, ...TEST_ENGINE, ...extra })
+  const coordinator = GroupCoordinator.open(engine)
+  return {
+    engine,
+    coordinator,
+    clock,
+    group: (groupId, options = {}) => new ConsumerGroup(coordinator, engine, groupId, options),
+    produce: (topic, partition, values, timestamp = clock.now()) => {
+      const batch = encodeRecordBatch({ records: values.map((v, i) => ({ key: null, value: Buffer.from(v), timestamp: timestamp + i })) })
+      return engine.log(topic, partition).append(batch).baseOffset
+    },
+  }
 }
