@@ -36,6 +36,16 @@
  * - Positions: `positions()` lists assigned partitions with their consumer position (what to commit);
  *   positions move only as records are delivered (see delivery.ts), so committing them is at-least-once.
  *
+ * ## Config (src/config/consumer-config.ts)
+ * Used here: autoOffsetReset, maxPollRecords (poll's default maxRecords), fetchMaxBytes and
+ * maxPartitionFetchBytes (fetcher.ts), fetchMaxWaitMs (poll's default timeoutMs), clientId (messages).
+ * maxPollIntervalMs, sessionTimeoutMs, heartbeatIntervalMs, groupId, groupInstanceId, enableAutoCommit,
+ * autoCommitIntervalMs and partitionAssignmentStrategy are the group layer's. Two have no effect, by
+ * design or for now: fetchMinBytes (in process there is no request to fill: a poll returns as soon as
+ * any record is visible), and isolationLevel (kafkalite has no transactional producer, so a log holds no
+ * aborted records or open transactions and read_committed reads what read_uncommitted reads; control
+ * batches are skipped under both).
+ *
  * ## Invariants
  * - `assigned` (assignment.ts) holds each assigned partition once; a partition leaving it is marked
  *   unassigned, which makes its undelivered records stale. Each poll starts at the partition after the
