@@ -18,7 +18,8 @@ export interface TopicPartitionOffset extends TopicPartition {
 /**
  * One consumed record. For records of uncompressed batches, `key`, `value` and header values are views
  * into the buffer that one read of the log returned (no copies): they stay valid for as long as the
- * application holds them, because that buffer is never reused or rewritten.
+ * application holds them, because that buffer is never reused or rewritten. The flip side: a record kept
+ * keeps its whole read (up to maxPartitionFetchBytes) in memory; copy a key or value kept for long.
  */
 export interface ConsumerRecord {
   topic: string
