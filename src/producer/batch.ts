@@ -123,7 +123,10 @@ export class ProducerBatch {
     this.records = []
   }
 
-  /** Splits an unsent batch in two halves (a batch that came out too large after encoding). */
+  /**
+   * Splits an unsent batch in two halves (a batch that came out too large after encoding). This batch is
+   * done when both halves are, so that a `flush` that was waiting for it still waits for its records.
+   */
   split(): [ProducerBatch, ProducerBatch] {
     const half = Math.ceil(this.entries.length / 2)
     const halves = [0, 1].map((h) => {
@@ -133,6 +136,7 @@ export class ProducerBatch {
       for (let i = from; i < to; i++) b.add(this.records[i]!, this.entries[i]!.call, this.entries[i]!.index, b.sizeOf(this.records[i]!))
       return b
     })
+    void Promise.all(halves.map((h) => h.done)).then(() => this.markDone())
     return [halves[0]!, halves[1]!]
   }
 

@@ -178,7 +178,8 @@ describe('Producer > send > batching', () => {
     const sent = producer.send('t', Array.from({ length: 10 }, (_, i) => ({ value: `${i}`.repeat(100) })))
     // The topic's maxMessageBytes drops while the batch lingers (alterTopicConfig at run time).
     host.configs.set('t', { ...host.configs.get('t')!, maxMessageBytes: 400 })
-    host.clock.advance(100)
+    await producer.flush() // waits for the halves of the batch it found lingering
+    expect(host.realLog('t', 0).logEndOffset).toBe(10)
     expect((await sent).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     const log = host.realLog('t', 0)
     expect(values(log)).toEqual(Array.from({ length: 10 }, (_, i) => `${i}`.repeat(100)))
