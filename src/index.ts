@@ -34,6 +34,15 @@ export type {
   TopicPartitionOffset,
 } from './consumer/types'
 
+// Consumer groups: kl.consumerGroup(id).consumer({ topics | pattern }), commits, describe, resetOffsets.
+export { ConsumerGroup, type ConsumerGroupOptions } from './group/consumer-group'
+export { GroupConsumer, type CommitOffset, type CommittedOffsetInfo, type GroupConsumerOptions } from './group/member'
+export type { RebalanceListeners } from './group/member-session'
+export type { GroupDescription, MemberDescription, PartitionLag } from './group/describe'
+export type { ResetOffsetsOptions, ResetPlanEntry, ResetTarget } from './group/reset-offsets'
+export type { GroupListing } from './group/coordinator'
+export type { GroupState } from './group/group-state'
+
 // Producing: kl.producer(options) and what it takes and returns.
 export { Producer, type ProducerOptions } from './producer/producer'
 export type { HeaderValue, ProducerRecord, RecordBytes, RecordHeaders, RecordMetadata, TopicMessages } from './producer/records'
@@ -71,6 +80,7 @@ export type { CompressionCodec } from './codec/compression/index'
 
 // Configuration types (Kafka's names, camelCased).
 export type {
+  AssignmentStrategy,
   AutoOffsetReset,
   CleanupPolicy,
   ConsumerConfig,

@@ -2,7 +2,8 @@
  * The group coordinator for one data directory (Kafka's GroupCoordinator with its GroupMetadataManager
  * and OffsetMetadataManager, for members that live in this process).
  *
- * It runs Kafka's classic rebalance protocol (membership.ts shows the messages): a join, a leave, a
+ * It runs Kafka's classic rebalance protocol (membership.ts shows the messages; rebalance.ts has the
+ * state transitions and their timers, this file who may join, commit or be removed): a join, a leave, a
  * new partition or topic, or a timeout moves a group to PreparingRebalance; every known member then
  * joins again (cooperative members keep consuming meanwhile); once all have joined, or the rebalance
  * timeout has passed, the leader's assignor computes the assignment (CompletingRebalance), the new
@@ -28,14 +29,12 @@ import { hostname } from 'node:os'
 import { randomUUID } from 'node:crypto'
 import type { OffsetResetEvent, OffsetResetTotals } from '../consumer/types'
 import type { Engine } from '../engine/engine'
-import { describeValue, InvalidArgumentError, InvalidConfigError, KafkaliteError } from '../errors/index'
+import { KafkaliteError } from '../errors/index'
 import type { TimerHandle } from '../io/clock'
-import { assert } from '../util/assert'
-import type { Offset } from '../util/types'
-import { selectAssignor } from './assignor'
-import { Group, type PendingJoin, type RuntimeMember } from './group'
+import { Group, type RuntimeMember } from './group'
+import { checkGroupId, checkProtocols, checkSessionTimeout, validateCommitter, validateOffset, type Committer, type OffsetToCommit } from './group-checks'
 import type { GroupState } from './group-state'
-import type { JoinOutcome, JoinRequest, JoinTicket, RemovalReason } from './membership'
+import type { JoinRequest, JoinTicket, RemovalReason } from './membership'
 import { expiredOffsets } from './offsets-expiry'
 import { OffsetsLog, type AppendedRecords } from './offsets-log'
 import {
@@ -46,23 +45,13 @@ import {
   offsetCommitRecord,
   offsetTombstone,
   type CommittedOffset,
-  type GroupSnapshot,
   type OffsetsRecord,
 } from './offsets-records'
 import { OffsetsTopicState, type StoredGroup } from './offsets-state'
-import { parseTpKey, sameTopics, tpKey, type TopicPartition, type TopicPartitionKey } from './topic-partition'
+import { Rebalancer } from './rebalance'
+import { parseTpKey, sameTopics, tpKey, type TopicPartitionKey } from './topic-partition'
 
-/** Who commits: a member in its generation, or (memberId null, generation -1) an admin or standalone commit. */
-export interface Committer {
-  readonly memberId: string | null
-  readonly generation: number
-  readonly groupInstanceId: string | null
-}
-
-export interface OffsetToCommit extends TopicPartition {
-  readonly offset: Offset
-  readonly metadata?: string
-}
+export type { Committer, OffsetToCommit } from './group-checks'
 
 export interface GroupListing {
   readonly groupId: string
@@ -85,10 +74,23 @@ export class GroupCoordinator {
   private closed = false
   private expiryTimer: TimerHandle | undefined
   private readonly unregisterCloseHook: () => void
+  private readonly rebalancer: Rebalancer
 
   private constructor(engine: Engine) {
     this.engine = engine
     this.log = new OffsetsLog(engine)
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const coordinator = this
+    this.rebalancer = new Rebalancer({
+      clock: engine.clock,
+      config: engine.config,
+      get isClosed() {
+        return coordinator.closed
+      },
+      write: (groupId, records) => this.write(groupId, records),
+      durable: (appended) => this.durable(appended),
+      partitionCounts: (topics) => this.partitionCounts(topics),
+    })
     this.unregisterCloseHook = engine.onClose(() => this.close())
   }
 
@@ -154,7 +156,7 @@ export class GroupCoordinator {
         if (member.groupInstanceId === null) group.removeMember(member.memberId)
         else this.startSession(group, member)
       }
-      if (group.members.size < snapshot.members.length) this.membershipShrank(group)
+      if (group.members.size < snapshot.members.length) this.rebalancer.membershipShrank(group)
     }
   }
 
@@ -184,9 +186,9 @@ export class GroupCoordinator {
   }
 
   private joinNow(groupId: string, request: JoinRequest): JoinTicket {
-    this.checkSessionTimeout(request.sessionTimeoutMs)
+    checkSessionTimeout(this.engine.config, request.sessionTimeoutMs)
     const group = this.liveGroup(groupId)
-    this.checkProtocols(group, request)
+    checkProtocols(group, request)
     const { groupInstanceId } = request
     if (groupInstanceId !== null) {
       const holder = group.staticMembers.get(groupInstanceId)
@@ -221,7 +223,7 @@ export class GroupCoordinator {
       sessionTimer: undefined,
     }
     group.addMember(member)
-    return this.joinRebalance(group, member)
+    return this.rebalancer.joinRebalance(group, member)
   }
 
   /**
@@ -233,9 +235,9 @@ export class GroupCoordinator {
     const unchanged = sameTopics(member.topics, request.topics) && this.countsUnchanged(group)
     this.updateMember(member, request)
     if (group.state === 'Stable' && unchanged && request.ownedGeneration !== group.generation) {
-      return { memberId: member.memberId, outcome: Promise.resolve(this.assignedOutcome(group, member)) }
+      return { memberId: member.memberId, outcome: Promise.resolve(this.rebalancer.assignedOutcome(group, member)) }
     }
-    return this.joinRebalance(group, member)
+    return this.rebalancer.joinRebalance(group, member)
   }
 
   /**
@@ -249,9 +251,9 @@ export class GroupCoordinator {
     const unchanged = sameTopics(member.topics, request.topics) && this.countsUnchanged(group)
     group.replaceMemberId(member, newMemberId(member.groupInstanceId!))
     this.updateMember(member, request)
-    if (group.state !== 'Stable' || !unchanged) return this.joinRebalance(group, member)
+    if (group.state !== 'Stable' || !unchanged) return this.rebalancer.joinRebalance(group, member)
 
-    const entry = this.registerPendingJoin(group, member)
+    const entry = this.rebalancer.registerPendingJoin(group, member)
     const epoch = group.rebalanceEpoch
     const snapshot = group.snapshot({ generation: group.generation, protocol: group.protocol, leader: group.leader, now: group.machine.since })
     const appended = this.write(group.groupId, [groupMetadataRecord(group.groupId, snapshot)])
@@ -259,7 +261,7 @@ export class GroupCoordinator {
       () => {
         if (group.pendingJoins.get(member.memberId) !== entry.pending || group.rebalanceEpoch !== epoch) return
         group.pendingJoins.delete(member.memberId)
-        entry.pending.resolve(this.assignedOutcome(group, member))
+        entry.pending.resolve(this.rebalancer.assignedOutcome(group, member))
       },
       (e: unknown) => {
         if (group.pendingJoins.get(member.memberId) !== entry.pending) return
@@ -287,28 +289,11 @@ export class GroupCoordinator {
     member.sessionTimer = undefined
   }
 
-  /** The member takes part in the rebalance, starting one unless one is already preparing. */
-  private joinRebalance(group: Group, member: RuntimeMember): JoinTicket {
-    this.prepareRebalance(group, member)
-    const entry = this.registerPendingJoin(group, member)
-    member.joined = true
-    this.maybeCompleteJoin(group)
-    return { memberId: member.memberId, outcome: entry.outcome }
-  }
-
-  private registerPendingJoin(group: Group, member: RuntimeMember): { pending: PendingJoin; outcome: Promise<JoinOutcome> } {
-    group.pendingJoins.get(member.memberId)?.resolve({ type: 'rejoin' })
-    let pending!: PendingJoin
-    const outcome = new Promise<JoinOutcome>((resolve, reject) => (pending = { resolve, reject }))
-    group.pendingJoins.set(member.memberId, pending)
-    return { pending, outcome }
-  }
-
   /** A dynamic member leaves (its object closed or stopped polling), or a static member leaves explicitly. */
   leave(groupId: string, memberId: string): void {
     const group = this.groups.get(groupId)
     if (group === undefined || group.removeMember(memberId) === undefined) return
-    this.membershipShrank(group)
+    this.rebalancer.membershipShrank(group)
   }
 
   /**
@@ -336,138 +321,7 @@ export class GroupCoordinator {
   private evict(group: Group, member: RuntimeMember, reason: RemovalReason): void {
     group.removeMember(member.memberId)
     member.handle?.removed(reason)
-    this.membershipShrank(group)
-  }
-
-  private membershipShrank(group: Group): void {
-    if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.prepareRebalance(group)
-    this.maybeCompleteJoin(group)
-  }
-
-  // ---------------------------------------------------------------------------------------------------
-  // Rebalance
-
-  /** Enters PreparingRebalance (no-op if already there): every member but `joining` is told to join again. */
-  private prepareRebalance(group: Group, joining?: RuntimeMember): void {
-    if (group.state === 'PreparingRebalance') return
-    const wasEmpty = group.state === 'Empty'
-    group.machine.transition('PreparingRebalance', this.engine.clock.now())
-    group.rebalanceEpoch++
-    // Answers for a generation that will not complete now: the members join again.
-    for (const pending of group.pendingJoins.values()) pending.resolve({ type: 'rejoin' })
-    group.pendingJoins.clear()
-    for (const m of group.members.values()) m.joined = false
-    for (const m of group.members.values()) if (m !== joining) m.handle?.rebalanceStarted()
-
-    const epoch = group.rebalanceEpoch
-    const timeout = Math.max(1, ...[...group.members.values()].map((m) => m.rebalanceTimeoutMs))
-    group.rebalanceTimer?.cancel()
-    group.rebalanceTimer = this.engine.clock.setTimeout(() => this.onRebalanceTimeout(group, epoch), timeout)
-    const delay = this.engine.config.groupInitialRebalanceDelayMs
-    if (wasEmpty && delay > 0) {
-      group.initialDelayTimer = this.engine.clock.setTimeout(() => {
-        group.initialDelayTimer = undefined
-        if (!this.closed) this.maybeCompleteJoin(group)
-      }, delay)
-    }
-  }
-
-  private maybeCompleteJoin(group: Group): void {
-    if (group.state !== 'PreparingRebalance' || group.initialDelayTimer !== undefined || !group.allJoined()) return
-    this.completeJoin(group)
-  }
-
-  /**
-   * The rebalance timeout passed: dynamic members that have not joined are removed; static ones stay
-   * (they may come back within their session timeout), as Kafka does. Then the join completes.
-   */
-  private onRebalanceTimeout(group: Group, epoch: number): void {
-    if (this.closed || group.rebalanceEpoch !== epoch || group.state !== 'PreparingRebalance') return
-    for (const member of [...group.members.values()]) {
-      if (!member.joined && member.groupInstanceId === null) {
-        group.removeMember(member.memberId)
-        member.handle?.removed('rebalanceTimeout')
-      }
-    }
-    group.initialDelayTimer?.cancel()
-    group.initialDelayTimer = undefined
-    this.completeJoin(group)
-  }
-
-  /**
-   * Every member has joined (or the timeout passed): run the leader's assignor, store the new generation,
-   * and hand out the assignments once it is durable. With no members left, store an empty generation.
-   */
-  private completeJoin(group: Group): void {
-    group.rebalanceTimer?.cancel()
-    group.rebalanceTimer = undefined
-    const now = this.engine.clock.now()
-    if (group.members.size === 0) {
-      const snapshot = group.snapshot({ generation: group.generation + 1, protocol: null, leader: null, now })
-      try {
-        this.write(group.groupId, [groupMetadataRecord(group.groupId, snapshot)])
-      } catch {
-        return // stays PreparingRebalance; the next join or leave tries again
-      }
-      group.machine.transition('Empty', now)
-      return
-    }
-    const members = [...group.members.values()]
-    const assignor = selectAssignor(members.map((m) => m.protocols))
-    assert(assignor !== undefined, `group ${group.groupId} has no common assignor; joins are checked`)
-    const leader = group.leader !== null && group.members.has(group.leader) ? group.leader : (members.find((m) => m.joined) ?? members[0]!).memberId
-    const partitionsPerTopic = this.partitionCounts(members.flatMap((m) => m.topics))
-    const assignment = assignor.assign({
-      members: members.map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        topics: m.topics,
-        ownedPartitions: m.ownedPartitions,
-        generation: m.ownedGeneration,
-      })),
-      partitionsPerTopic,
-    })
-    group.machine.transition('CompletingRebalance', now)
-    const epoch = group.rebalanceEpoch
-    const snapshot = group.snapshot({ generation: group.generation + 1, protocol: assignor.name, leader, now, assignment })
-    let appended: AppendedRecords
-    try {
-      appended = this.write(group.groupId, [groupMetadataRecord(group.groupId, snapshot)])
-    } catch (e) {
-      this.failCompletion(group, e)
-      return
-    }
-    this.durable(appended).then(
-      () => {
-        if (this.closed || group.rebalanceEpoch !== epoch || group.state !== 'CompletingRebalance') return
-        group.machine.transition('Stable', this.engine.clock.now())
-        const pending = [...group.pendingJoins]
-        group.pendingJoins.clear()
-        for (const [memberId, p] of pending) p.resolve(this.assignedOutcome(group, group.members.get(memberId)!))
-      },
-      (e: unknown) => {
-        if (group.rebalanceEpoch === epoch && group.state === 'CompletingRebalance') this.failCompletion(group, e)
-      },
-    )
-  }
-
-  /** Storing a generation failed: the joins fail with the error, and the rebalance starts over. */
-  private failCompletion(group: Group, error: unknown): void {
-    for (const pending of group.pendingJoins.values()) pending.reject(error)
-    group.pendingJoins.clear()
-    if (group.state === 'CompletingRebalance') this.prepareRebalance(group)
-  }
-
-  private assignedOutcome(group: Group, member: RuntimeMember): JoinOutcome {
-    return {
-      type: 'assigned',
-      memberId: member.memberId,
-      generation: group.generation,
-      protocol: group.protocol!,
-      leader: group.leader!,
-      assignment: member.assignment,
-      partitionsPerTopic: group.partitionsPerTopic,
-    }
+    this.rebalancer.membershipShrank(group)
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -481,10 +335,10 @@ export class GroupCoordinator {
    */
   commitNow(groupId: string, committer: Committer, offsets: readonly OffsetToCommit[]): Promise<void> {
     this.ensureUsable('commit')
-    this.validateCommitter(groupId, committer)
+    validateCommitter(this.groups.get(groupId), groupId, committer)
     const now = this.engine.clock.now()
     const records = offsets.map((o) => {
-      this.validateOffset(groupId, o)
+      validateOffset(this.engine, groupId, o)
       return offsetCommitRecord(groupId, o, { offset: o.offset, metadata: o.metadata ?? '', commitTimestamp: now })
     })
     if (records.length === 0) return Promise.resolve()
@@ -518,45 +372,9 @@ export class GroupCoordinator {
     return this.stored.group(groupId)
   }
 
-  private validateCommitter(groupId: string, committer: Committer): void {
-    const group = this.groups.get(groupId)
-    const context = { groupId, memberId: committer.memberId, generation: committer.generation }
-    if (committer.memberId === null) {
-      if (group === undefined || group.state === 'Empty' || group.state === 'Dead') return
-      throw new KafkaliteError('ERR_NON_EMPTY_GROUP', `Group ${groupId} has members (state ${group.state}); only its members may commit`, context)
-    }
-    const member = group?.members.get(committer.memberId)
-    const holder = committer.groupInstanceId === null ? undefined : group?.staticMembers.get(committer.groupInstanceId)
-    if (holder !== undefined && holder !== committer.memberId) {
-      throw new KafkaliteError('ERR_FENCED_INSTANCE_ID', `Group ${groupId}: groupInstanceId ${committer.groupInstanceId} is held by a newer member`, context)
-    }
-    if (group === undefined || member === undefined) {
-      throw new KafkaliteError('ERR_UNKNOWN_MEMBER', `Group ${groupId} has no member ${committer.memberId}: it was removed (left, timed out, or the group rebalanced without it); join again`, context)
-    }
-    if (group.state === 'CompletingRebalance') {
-      throw new KafkaliteError('ERR_REBALANCE_IN_PROGRESS', `Group ${groupId} is completing a rebalance; commit after the new assignment arrives`, context)
-    }
-    if (committer.generation !== group.generation) {
-      throw new KafkaliteError(
-        'ERR_ILLEGAL_GENERATION',
-        `Group ${groupId} is at generation ${group.generation}, but the commit is from generation ${committer.generation}: the group rebalanced since this member's last assignment`,
-        { ...context, currentGeneration: group.generation },
-      )
-    }
-  }
-
-  private validateOffset(groupId: string, o: OffsetToCommit): void {
-    this.engine.log(o.topic, o.partition) // ERR_UNKNOWN_TOPIC_OR_PARTITION
-    const context = { groupId, topic: o.topic, partition: o.partition }
-    if (typeof o.offset !== 'number' || !Number.isSafeInteger(o.offset) || o.offset < 0) {
-      throw new InvalidArgumentError(`Offset to commit for ${o.topic}-${o.partition} must be an integer ≥ 0, got ${describeValue(o.offset)}`, context)
-    }
-    const metadata = o.metadata ?? ''
-    if (typeof metadata !== 'string') throw new InvalidArgumentError(`Commit metadata must be a string, got ${describeValue(metadata)}`, context)
-    const max = this.engine.config.offsetMetadataMaxBytes
-    if (Buffer.byteLength(metadata, 'utf8') > max) {
-      throw new InvalidArgumentError(`Commit metadata for ${o.topic}-${o.partition} is ${Buffer.byteLength(metadata, 'utf8')} bytes, more than offsetMetadataMaxBytes (${max})`, context)
-    }
+  /** Checks a member's config against the engine's group bounds before it is created. */
+  checkMemberConfig(config: { readonly sessionTimeoutMs: number }): void {
+    checkSessionTimeout(this.engine.config, config.sessionTimeoutMs)
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -710,30 +528,6 @@ export class GroupCoordinator {
     return group
   }
 
-  /** Checks a member's config against the engine's group bounds before it is created. */
-  checkMemberConfig(config: { readonly sessionTimeoutMs: number }): void {
-    this.checkSessionTimeout(config.sessionTimeoutMs)
-  }
-
-  private checkSessionTimeout(sessionTimeoutMs: number): void {
-    const { groupMinSessionTimeoutMs: min, groupMaxSessionTimeoutMs: max } = this.engine.config
-    if (sessionTimeoutMs < min || sessionTimeoutMs > max) {
-      throw new InvalidConfigError('sessionTimeoutMs', sessionTimeoutMs, `must be within the engine's [groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs] = [${min}, ${max}]`)
-    }
-  }
-
-  private checkProtocols(group: Group, request: JoinRequest): void {
-    const others = [...group.members.values()].filter((m) => m.memberId !== request.memberId && !(request.groupInstanceId !== null && m.groupInstanceId === request.groupInstanceId))
-    if (others.length === 0) return
-    if (selectAssignor([...others.map((m) => m.protocols), request.protocols]) === undefined) {
-      throw new KafkaliteError(
-        'ERR_INCONSISTENT_GROUP_PROTOCOL',
-        `Group ${group.groupId}: this member's partitionAssignmentStrategy [${request.protocols.join(', ')}] shares no assignor with the members already in the group`,
-        { groupId: group.groupId, protocols: [...request.protocols] },
-      )
-    }
-  }
-
   private countsUnchanged(group: Group): boolean {
     const topics = [...group.members.values()].flatMap((m) => m.topics)
     const now = this.partitionCounts(topics)
@@ -748,11 +542,6 @@ export class GroupCoordinator {
     for (const topic of topics) if (!counts.has(topic) && this.engine.hasTopic(topic)) counts.set(topic, this.engine.partitionCount(topic))
     return counts
   }
-}
-
-export function checkGroupId(groupId: unknown): asserts groupId is string {
-  if (typeof groupId !== 'string' || groupId.length === 0) throw new InvalidArgumentError(`A group id must be a non-empty string, got ${describeValue(groupId)}`)
-  if (Buffer.byteLength(groupId, 'utf8') > 0x7fff) throw new InvalidArgumentError('A group id must fit in 32767 UTF-8 bytes (an int16 string in the offsets topic)')
 }
 
 /** Kafka's member ids: `<clientId or instance id>-<uuid>`. */

@@ -43,7 +43,7 @@ export interface MemberDescription {
   status: 'active' | 'detached'
 }
 
-export interface PartitionDescription {
+export interface PartitionLag {
   topic: string
   partition: number
   /** The member whose assignment holds the partition; null if none. */
@@ -77,7 +77,7 @@ export interface GroupDescription {
   generation: number
   leader: string | null
   members: MemberDescription[]
-  partitions: PartitionDescription[]
+  partitions: PartitionLag[]
   /** Sum of the partitions' lag (partitions without a committed offset count 0). */
   totalLag: number
 }
@@ -102,7 +102,7 @@ export function describeGroup(coordinator: GroupCoordinator, groupId: string): G
   const topics = new Set(members.flatMap((m) => m.topics))
   for (const key of stored?.offsets.keys() ?? []) topics.add(parseTpKey(key).topic)
   const resets = coordinator.offsetResets(groupId)
-  const partitions: PartitionDescription[] = []
+  const partitions: PartitionLag[] = []
   for (const topic of [...topics].sort()) {
     if (!engine.hasTopic(topic)) continue
     for (let partition = 0; partition < engine.partitionCount(topic); partition++) {
@@ -135,7 +135,7 @@ export function describeGroup(coordinator: GroupCoordinator, groupId: string): G
 }
 
 type LagFields = Pick<
-  PartitionDescription,
+  PartitionLag,
   | 'logStartOffset'
   | 'highWatermark'
   | 'logEndOffset'

@@ -23,8 +23,10 @@ describe('public exports', () => {
       [
         'ClosedError',
         'Consumer',
+        'ConsumerGroup',
         'CorruptRecordError',
         'DEFAULT_READ_MAX_BYTES',
+        'GroupConsumer',
         'InvalidArgumentError',
         'InvalidConfigError',
         'IoError',

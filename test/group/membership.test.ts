@@ -186,3 +186,58 @@ describe('Consumer groups > membership', () => {
     expect(kl.listGroups()).toEqual([{ groupId: 'g', state: 'Stable', protocolType: 'consumer', members: 2 }])
   })
 })
+
+describe('Consumer groups > rebalance timing', () => {
+  let env: Env
+  afterEach(async () => env?.kl.close())
+
+  it('an empty group waits groupInitialRebalanceDelayMs before its first rebalance completes, so members started together share one', async () => {
+    env = await openEnv({ groupInitialRebalanceDelayMs: 3000 })
+    await env.kl.createTopic('t', { partitions: 2 })
+    const group = env.kl.consumerGroup('g')
+    const a = group.consumer({ topics: ['t'] })
+    const b = group.consumer({ topics: ['t'] })
+    await pollAll([a, b], 2)
+    expect(group.state).toBe('PreparingRebalance')
+    env.clock.advance(3000)
+    await pollAll([a, b], 2)
+    expect(group.state).toBe('Stable')
+    expect(a.generation).toBe(1)
+    expect(owned(a).length + owned(b).length).toBe(2)
+    expect(owned(a)).toHaveLength(1)
+  })
+
+  it('a rebalance waits at most the rebalance timeout for a detached static member, which keeps its place and gets an assignment', async () => {
+    env = await openEnv()
+    await env.kl.createTopic('t', { partitions: 4 })
+    const group = env.kl.consumerGroup('g', { maxPollIntervalMs: 5000, sessionTimeoutMs: 60_000 })
+    const dynamic = group.consumer({ topics: ['t'] })
+    const away = group.consumer({ topics: ['t'], groupInstanceId: 'away' })
+    await pollAll([dynamic, away], 4)
+    await away.close() // detached for up to 60 s
+    const joiner = group.consumer({ topics: ['t'] })
+    await pollAll([dynamic, joiner], 3)
+    expect(group.state).toBe('PreparingRebalance') // waiting for 'away'
+    for (let s = 0; s < 5; s++) {
+      env.clock.advance(1000) // the live members keep polling meanwhile
+      await pollAll([dynamic, joiner], 1)
+    }
+    await pollAll([dynamic, joiner], 3)
+    expect(group.state).toBe('Stable')
+    const d = group.describe()
+    expect(d.members.map((m) => m.status).sort()).toEqual(['active', 'active', 'detached'])
+    expect(d.members.find((m) => m.groupInstanceId === 'away')!.assignment.length).toBeGreaterThan(0)
+  })
+
+  it('closing a group handle closes every member it created', async () => {
+    env = await openEnv()
+    await env.kl.createTopic('t', { partitions: 2 })
+    const group = env.kl.consumerGroup('g')
+    const members = [group.consumer({ topics: ['t'] }), group.consumer({ topics: ['t'] })]
+    await pollAll(members, 4)
+    await group.close()
+    await settle()
+    expect(members.map((m) => m.state)).toEqual(['closed', 'closed'])
+    expect(group.state).toBe('Empty')
+  })
+})
