@@ -38,6 +38,7 @@ import type { Clock } from '../io/clock'
 import { joinPath, type FileSystem } from '../io/file-system'
 import { acquireDirectoryLock, type DirectoryLock } from '../io/lock'
 import { LogDirState, partitionKey } from '../storage/log-dir-state'
+import type { CleanShutdownState } from '../storage/recovery'
 import type { PartitionLog } from '../storage/partition-log'
 import { Mutex } from '../util/mutex'
 import type { Offset } from '../util/types'
@@ -374,7 +375,12 @@ export class Engine {
       }
       try {
         await this.writeCheckpoints()
-        await this.logDirState.markCleanShutdown()
+        const states = new Map<string, CleanShutdownState>()
+        for (const log of this.topics.logs()) {
+          const state = log.cleanShutdownState
+          if (state !== undefined) states.set(partitionKey(log.topic, log.partition), state)
+        }
+        await this.logDirState.markCleanShutdown(states)
       } catch (e) {
         failure ??= e
       }
@@ -397,13 +403,19 @@ export class Engine {
     const cleanShutdown = this.logDirState.hadCleanShutdown()
     const recoveryPoints = this.logDirState.readRecoveryPoints()
     const logStartOffsets = this.logDirState.readLogStartOffsets()
+    const endStates = this.logDirState.readCleanShutdownStates()
 
     const problems = await this.removeDebris(registry)
     for (const record of registry) {
       problems.push(
         ...(await this.topics.load(record, configs.get(record.name)!, (partition) => {
           const key = partitionKey(record.name, partition)
-          return { recoveryPoint: recoveryPoints.get(key), logStartOffset: logStartOffsets.get(key), hadCleanShutdown: cleanShutdown }
+          return {
+            recoveryPoint: recoveryPoints.get(key),
+            logStartOffset: logStartOffsets.get(key),
+            hadCleanShutdown: cleanShutdown,
+            cleanShutdownState: endStates.get(key),
+          }
         })),
       )
     }

@@ -20,6 +20,7 @@ import { KafkaliteError } from '../errors/index'
 import type { Clock } from '../io/clock'
 import { joinPath, type FileSystem } from '../io/file-system'
 import { PartitionLog } from '../storage/partition-log'
+import type { CleanShutdownState } from '../storage/recovery'
 import { assert } from '../util/assert'
 import { partitionDir, deletePartitionDir } from './data-dir'
 import { decodePartitionMetadata, encodePartitionMetadata, PARTITION_METADATA_FILE, type TopicId } from './topic-id'
@@ -36,6 +37,7 @@ export interface PartitionRecoveryState {
   recoveryPoint: number | undefined
   logStartOffset: number | undefined
   hadCleanShutdown: boolean
+  cleanShutdownState?: CleanShutdownState | undefined
 }
 
 export class TopicTable {
@@ -215,6 +217,7 @@ export class TopicTable {
       recoveryPoint: recovery.recoveryPoint,
       logStartOffset: recovery.logStartOffset,
       hadCleanShutdown: recovery.hadCleanShutdown,
+      cleanShutdownState: recovery.cleanShutdownState,
     })
   }
 

@@ -103,8 +103,8 @@ export class RecordTooLargeError extends KafkaliteError {
 }
 
 export class ClosedError extends KafkaliteError {
-  constructor(what: string) {
-    super('ERR_CLOSED', `${what} is closed`)
+  constructor(what: string, context: ErrorContext = {}) {
+    super('ERR_CLOSED', `${what} is closed`, context)
     this.name = 'ClosedError'
   }
 }
@@ -122,10 +122,16 @@ export class LockedError extends KafkaliteError {
  */
 export class IoError extends KafkaliteError {
   readonly errno: string
-  constructor(op: string, path: string, errno: string, cause?: unknown) {
-    super(errno === 'ENOSPC' ? 'ERR_NO_SPACE' : 'ERR_IO', `${op} ${path} failed: ${errno}`, { op, path, errno }, cause)
+  constructor(op: string, path: string, errno: string, cause?: unknown, context: ErrorContext = {}) {
+    super(errno === 'ENOSPC' ? 'ERR_NO_SPACE' : 'ERR_IO', `${op} ${path} failed: ${errno}`, { ...context, op, path, errno }, cause)
     this.name = 'IoError'
     this.errno = errno
+  }
+
+  /** The same failure, with the topic, partition and offset of the operation it broke. */
+  withContext(context: ErrorContext): IoError {
+    const { op, path } = this.context as { op: string; path: string }
+    return new IoError(op, path, this.errno, this.cause, { ...this.context, ...context })
   }
 }
 

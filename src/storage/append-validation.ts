@@ -19,6 +19,26 @@ export interface ValidatedBatch {
   header: BatchHeader
 }
 
+/**
+ * The records of a batch must have offset deltas 0..n-1, and for CreateTime the header's maxTimestamp
+ * must be the largest record timestamp: the time index and retention trust the header, so a batch
+ * that understates it would hide its records from offsetForTimestamp and expire them early.
+ */
+function validateRecords(data: Buffer, pos: number, header: BatchHeader, maxDecompressedBytes: number, context: ErrorContext): void {
+  const records = decodeRecords(data, pos, { maxDecompressedBytes }, context)
+  let maxTimestamp = -1
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!
+    if (r.offset - header.baseOffset !== i) {
+      throw new CorruptRecordError(`Record ${i} of the batch at byte ${pos} has offset delta ${r.offset - header.baseOffset}`, context)
+    }
+    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp
+  }
+  if (header.timestampType === 'CreateTime' && header.maxTimestamp !== maxTimestamp) {
+    throw new CorruptRecordError(`Batch at byte ${pos} declares maxTimestamp ${header.maxTimestamp} but its records reach ${maxTimestamp}`, context)
+  }
+}
+
 export function validateAppend(
   data: Buffer,
   options: { maxMessageBytes: number; deep: boolean; maxDecompressedBatchBytes: number },
@@ -49,14 +69,7 @@ export function validateAppend(
         context,
       )
     }
-    if (options.deep) {
-      const records = decodeRecords(data, pos, { maxDecompressedBytes: options.maxDecompressedBatchBytes }, context)
-      for (let i = 0; i < records.length; i++) {
-        if (records[i]!.offset - header.baseOffset !== i) {
-          throw new CorruptRecordError(`Record ${i} of the batch at byte ${pos} has offset delta ${records[i]!.offset - header.baseOffset}`, context)
-        }
-      }
-    }
+    if (options.deep) validateRecords(data, pos, header, options.maxDecompressedBatchBytes, context)
     batches.push({ start: pos, size, header })
     pos += size
   }

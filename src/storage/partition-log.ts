@@ -27,7 +27,8 @@ import { assert } from '../util/assert'
 import type { Offset, Position } from '../util/types'
 import { validateAppend } from './append-validation'
 import type { LogConfig } from './log-config'
-import { deleteSegmentFiles, loadLog, type RecoveryReport } from './recovery'
+import { CLEANED_SUFFIX } from './file-names'
+import { deleteSegmentFiles, loadLog, type CleanShutdownState, type RecoveryReport } from './recovery'
 import { ProducerStateManager, type BatchMetadata } from './producer-state'
 import { LogSegment, type AppendedBatch, type SegmentConfig } from './segment'
 
@@ -41,6 +42,8 @@ export interface PartitionLogOptions {
   recoveryPoint?: Offset | undefined
   logStartOffset?: Offset | undefined
   hadCleanShutdown?: boolean
+  /** What the last clean close recorded (`cleanShutdownState` of the closed log), if known. */
+  cleanShutdownState?: CleanShutdownState | undefined
   /** Closed segments kept open (handle + loaded indexes) for reads; older ones are released. */
   maxOpenSegments?: number
 }
@@ -83,7 +86,10 @@ interface HighWatermarkMark {
 }
 
 interface FlushWaiter {
+  /** Resolve once the recovery point passes this offset (-1: any completed round will do)... */
   offset: Offset
+  /** ...in a round numbered at least this (0 for offset waiters). */
+  minRound: number
   resolve: () => void
   reject: (e: unknown) => void
 }
@@ -103,6 +109,17 @@ export class PartitionLog {
   private _recoveryPoint: Offset
   private hw: HighWatermarkMark
   private closed = false
+  /** Set synchronously when close() starts: from then on nothing may change the log. */
+  private closing = false
+  /** Bumped by every truncation, so a flush that spanned one knows its captured mark may be stale. */
+  private truncations = 0
+  /** Group-commit rounds started so far (a flush-everything waiter waits for a round that starts later). */
+  private roundsStarted = 0
+  /**
+   * The log end offset at open. Everything below it was on disk before this process appended anything;
+   * a failed fsync may cut what this process appended, never that.
+   */
+  private readonly openedLogEndOffset: Offset
   private readonly context: ErrorContext
   private readonly maxOpenSegments: number
   private readonly openSegments: LogSegment[] = []
@@ -149,6 +166,7 @@ export class PartitionLog {
       recoveryPoint: options.recoveryPoint,
       hadCleanShutdown: options.hadCleanShutdown ?? false,
       logStartOffset: options.logStartOffset,
+      cleanShutdownState: options.cleanShutdownState,
     })
     this.segments = loaded.segments
     this._logEndOffset = loaded.logEndOffset
@@ -156,12 +174,15 @@ export class PartitionLog {
     this.recoveryReport = loaded.report
     problems.push(...loaded.report.problems)
     loaded.report.problems = problems
-    // What survived recovery is on disk but may not be fsynced (a process crash leaves it in the page
-    // cache); open() fsyncs it before anything is served as durable.
-    this._recoveryPoint = loaded.report.cleanShutdown && loaded.report.segmentsRecovered === 0 ? loaded.logEndOffset : 0
+    // What survived recovery is on disk but past the checkpointed recovery point it may not be fsynced
+    // (a process crash leaves it in the page cache); open() fsyncs it before it is served as durable.
+    this._recoveryPoint = Math.min(options.recoveryPoint ?? 0, loaded.logEndOffset)
+    this.openedLogEndOffset = loaded.logEndOffset
     const active = this.activeSegment
     this.hw = { offset: this._logEndOffset, segment: active, position: active.size }
-    if (this._recoveryPoint < this._logEndOffset) for (const s of this.segments) this.unflushedSegments.add(s)
+    if (this._recoveryPoint < this._logEndOffset) {
+      for (const s of this.segments) if (this.mayHoldOffsetsFrom(s, this._recoveryPoint)) this.unflushedSegments.add(s)
+    }
     this.producerState = new ProducerStateManager(this.fs, this.dir, this.context, () => ({
       segments: this.segments,
       logEndOffset: this._logEndOffset,
@@ -244,7 +265,7 @@ export class PartitionLog {
    * Assumes: called by the partition's single writer; synchronous, so it cannot interleave.
    */
   append(data: Buffer, options: AppendOptions = {}): AppendResult {
-    this.ensureOpen()
+    this.ensureWritable()
     const validated = validateAppend(
       data,
       {
@@ -283,13 +304,14 @@ export class PartitionLog {
     }
     const baseOffset = this._logEndOffset
     const lastOffset = next - 1
-    const segment = this.maybeRoll(totalBytes, lastOffset, now)
-    const sizeBefore = segment.size
+    let maxTimestamp = -1
+    for (const b of batches) if (b.maxTimestamp > maxTimestamp) maxTimestamp = b.maxTimestamp
+    let segment: LogSegment
     try {
+      segment = this.maybeRoll(totalBytes, lastOffset, maxTimestamp, now)
       segment.append(data, batches, now)
     } catch (e) {
-      this.undoPartialWrite(segment, sizeBefore)
-      throw e
+      throw this.withContext(e)
     }
     this._logEndOffset = next
     if (fromProducers) {
@@ -314,19 +336,9 @@ export class PartitionLog {
     }
   }
 
-  /**
-   * A failed or short write may have left part of a batch in the file. Cut it so the log stays valid
-   * and appendable once the condition clears. If even the cut fails, the torn bytes lie past
-   * `segment.size`: readers never see them, the next append overwrites them (writes are positional at
-   * `size`), and recovery cuts whatever remains on the next open.
-   */
-  private undoPartialWrite(segment: LogSegment, sizeBefore: number): void {
-    segment.size = sizeBefore
-    try {
-      segment.discardTail()
-    } catch {
-      // See above: harmless until the next append or open.
-    }
+  /** An I/O failure, with this partition and its log end offset as context. */
+  private withContext(e: unknown): unknown {
+    return e instanceof IoError ? e.withContext({ ...this.context, offset: this._logEndOffset }) : e
   }
 
   private afterAppend(): void {
@@ -350,11 +362,11 @@ export class PartitionLog {
    * int32 relative offsets. An empty segment is never rolled, so an append larger than segmentBytes
    * still goes somewhere.
    */
-  private maybeRoll(appendBytes: number, lastOffset: Offset, now: number): LogSegment {
+  private maybeRoll(appendBytes: number, lastOffset: Offset, maxTimestamp: number, now: number): LogSegment {
     const active = this.activeSegment
     if (active.size === 0) return active
     const full = active.size + appendBytes > this.config.segmentBytes
-    const old = active.rollingBasedTime !== undefined && now - active.rollingBasedTime >= this.config.segmentMs
+    const old = active.timeWaitedForRoll(now, maxTimestamp) > this.config.segmentMs
     if (full || old || active.indexIsFull || !active.canHoldOffset(lastOffset)) return this.roll()
     return active
   }
@@ -364,6 +376,7 @@ export class PartitionLog {
    * does at every roll), so that a reload only replays the active segment. Assumes: single writer, no await.
    */
   roll(): LogSegment {
+    this.ensureWritable()
     const active = this.activeSegment
     if (active.size === 0) return active
     active.onBecomeInactive()
@@ -379,7 +392,8 @@ export class PartitionLog {
   /** Rolls the active segment if it is older than segmentMs (so that retention can expire it). */
   maybeRollIdle(now: number = this.clock.now()): boolean {
     const active = this.activeSegment
-    if (active.size > 0 && active.rollingBasedTime !== undefined && now - active.rollingBasedTime >= this.config.segmentMs) {
+    if (this.closing || this.closed) return false
+    if (active.size > 0 && active.timeWaitedForRoll(now, now) > this.config.segmentMs) {
       this.roll()
       return true
     }
@@ -454,7 +468,9 @@ export class PartitionLog {
       const segment = this.segments[i]!
       const limit = this.readLimit(segment)
       if (limit <= 0) break
-      if (segment !== this.activeSegment && segment.largestTimestamp < timestamp) continue
+      // -1 means unknown (no timestamped batch indexed), not old: such a segment is searched.
+      const largest = segment === this.activeSegment ? Number.MAX_SAFE_INTEGER : segment.largestTimestamp
+      if (largest >= 0 && largest < timestamp) continue
       this.noteOpen(segment)
       let from = this._logStartOffset
       for (;;) {
@@ -477,7 +493,7 @@ export class PartitionLog {
    * writes that must not survive. Assumes: single writer, no await.
    */
   truncateTo(offset: Offset): void {
-    this.ensureOpen()
+    this.ensureWritable()
     if (!Number.isSafeInteger(offset) || offset < this._logStartOffset) {
       throw new OffsetOutOfRangeError(`Cannot truncate ${this.topic}-${this.partition} to ${offset}: below the log start offset ${this._logStartOffset}`, {
         ...this.context,
@@ -485,6 +501,7 @@ export class PartitionLog {
       })
     }
     if (offset >= this._logEndOffset) return
+    this.truncations++
     this.directoryDirty = true
     while (this.segments.length > 1 && this.activeSegment.baseOffset >= offset) {
       const dropped = this.segments.pop()!
@@ -501,10 +518,16 @@ export class PartitionLog {
       deleteSegmentFiles(this.fs, active)
       this.segments.push(LogSegment.create(this.fs, this.dir, this._logEndOffset, this.segmentConfig, this.context))
     }
+    // The cut itself must reach the disk before close() calls the log clean.
+    this.unflushedSegments.add(this.activeSegment)
     this._recoveryPoint = Math.min(this._recoveryPoint, this._logEndOffset)
-    if (this.hw.offset > this._logEndOffset || this.hw.segment !== this.segments[this.segmentIndexFor(this.hw.offset)]) {
+    // The high watermark only ever moves down here: below the cut everything it covered is still there.
+    if (this.hw.offset > this._logEndOffset) {
       this.hw = { offset: this._logEndOffset, segment: this.activeSegment, position: this.activeSegment.size }
+    } else if (!this.segments.includes(this.hw.segment)) {
+      this.rebaseHighWatermark([this.hw.segment])
     }
+    this.rejectWaitersFrom(this._logEndOffset, 'truncated')
     // The removed batches must not be recognised as duplicates of a retry: reload from a snapshot at or
     // below the new end (later ones are deleted) plus the log after it.
     this.producerState.truncateAndReload()
@@ -515,7 +538,7 @@ export class PartitionLog {
    * once; whole segments below it are deleted by the cleaner. Assumes: single writer, no await.
    */
   advanceLogStartOffset(offset: Offset): void {
-    this.ensureOpen()
+    this.ensureWritable()
     if (offset <= this._logStartOffset) return
     assert(offset <= this.hw.offset, `log start offset ${offset} past the high watermark ${this.hw.offset}`)
     this._logStartOffset = offset
@@ -523,7 +546,10 @@ export class PartitionLog {
 
   /**
    * Removes the given segments, which must be the oldest ones and not the active one (the cleaner's
-   * retention path enforces its rules before calling). Returns nothing; files are deleted at once.
+   * retention path, cleaner/retention.ts, enforces its rules before calling), and moves the log start
+   * offset up to the first remaining segment. `deleteFiles` disposes of each removed segment's files:
+   * by default they are deleted at once; the cleaner renames them to `.deleted` instead.
+   * Assumes: single writer, no await.
    */
   removeOldestSegments(count: number, deleteFiles: (segment: LogSegment) => void = (s) => deleteSegmentFiles(this.fs, s)): LogSegment[] {
     assert(count < this.segments.length, 'the active segment is never deleted')
@@ -535,10 +561,26 @@ export class PartitionLog {
     }
     const firstBase = this.segments[0]!.baseOffset
     if (this._logStartOffset < firstBase) this._logStartOffset = firstBase
+    this.rebaseHighWatermark(removed)
     return removed
   }
 
-  /** Replaces a contiguous run of segments with others covering the same offsets (compaction). */
+  /**
+   * Creates an empty segment named `<base>.log.cleaned` (with `.cleaned` indexes) using this log's
+   * segment settings: the cleaner writes a replacement segment into it, then swaps it in with
+   * `changeFileSuffixes` and `replaceSegments` (Kafka's `createNewCleanedSegment`). The log does not
+   * know the segment until it is swapped in.
+   */
+  createCleanedSegment(baseOffset: Offset): LogSegment {
+    this.ensureOpen()
+    return LogSegment.create(this.fs, this.dir, baseOffset, this.segmentConfig, this.context, CLEANED_SUFFIX)
+  }
+
+  /**
+   * Replaces a contiguous run of closed segments with others holding the same offset range
+   * (compaction; the new segments' files already carry their live names). Synchronous, so a reader
+   * sees either the old segments or the new ones, never a mix. Assumes: single writer, no await.
+   */
   replaceSegments(oldSegments: readonly LogSegment[], newSegments: readonly LogSegment[]): void {
     const first = this.segments.indexOf(oldSegments[0]!)
     assert(first >= 0, 'replaced segments belong to the log')
@@ -547,6 +589,20 @@ export class PartitionLog {
     this.segments.splice(first, oldSegments.length, ...newSegments)
     this.directoryDirty = true
     for (const s of oldSegments) this.forget(s)
+    this.rebaseHighWatermark(oldSegments)
+  }
+
+  /**
+   * The high-watermark mark names a segment object. When that segment was removed or replaced (it
+   * can be: a mark taken at the end of a segment just before a roll names the closed segment, which
+   * retention and compaction may then touch), the mark is moved to the live segment holding the same
+   * offset, at the start of the batch that holds it, so read limits stay right.
+   */
+  private rebaseHighWatermark(gone: readonly LogSegment[]): void {
+    if (!gone.includes(this.hw.segment)) return
+    const segment = this.segments[this.segmentIndexFor(this.hw.offset)]!
+    const position = this.hw.offset <= segment.baseOffset ? 0 : (segment.translateOffset(this.hw.offset)?.position ?? segment.size)
+    this.hw = { offset: this.hw.offset, segment, position }
   }
 
   /**
@@ -555,16 +611,46 @@ export class PartitionLog {
    */
   flushUpTo(offset: Offset): Promise<void> {
     if (offset < this._recoveryPoint) return Promise.resolve()
-    if (this.closed) return Promise.reject(new ClosedError(`Partition ${this.topic}-${this.partition}`))
+    if (this.closed) return Promise.reject(new ClosedError(`Partition ${this.topic}-${this.partition}`, this.context))
+    if (offset >= this._logEndOffset) {
+      // Not (or no longer) in the log: a truncation after a failed fsync may have cut it, and a later
+      // record at the same offset must never acknowledge it.
+      return Promise.reject(
+        new OffsetOutOfRangeError(`Offset ${offset} of ${this.topic}-${this.partition} is not in the log (log end ${this._logEndOffset})`, {
+          ...this.context,
+          offset,
+        }),
+      )
+    }
+    return this.waitForRound(offset, 0)
+  }
+
+  /**
+   * fsyncs everything written so far, including truncations and segment files created or deleted
+   * since the last round, even when no record is pending.
+   */
+  flush(): Promise<void> {
+    if (this._logEndOffset > this._recoveryPoint) return this.flushUpTo(this._logEndOffset - 1)
+    if (this.unflushedSegments.size === 0 && !this.directoryDirty) return this.flushing ?? Promise.resolve()
+    return this.waitForRound(-1, this.roundsStarted + 1)
+  }
+
+  private waitForRound(offset: Offset, minRound: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.flushWaiters.push({ offset, resolve, reject })
+      this.flushWaiters.push({ offset, minRound, resolve, reject })
       this.scheduleFlush()
     })
   }
 
-  /** fsyncs everything appended so far. */
-  flush(): Promise<void> {
-    return this._logEndOffset > this._recoveryPoint ? this.flushUpTo(this._logEndOffset - 1) : (this.flushing ?? Promise.resolve())
+  /** Fails every flush waiter whose offset is at or past `offset` (those records are gone). */
+  private rejectWaitersFrom(offset: Offset, why: string): void {
+    const keep: FlushWaiter[] = []
+    for (const w of this.flushWaiters) {
+      if (w.offset >= offset) {
+        w.reject(new OffsetOutOfRangeError(`Offset ${w.offset} of ${this.topic}-${this.partition} was ${why} before it was fsynced`, { ...this.context, offset: w.offset }))
+      } else keep.push(w)
+    }
+    this.flushWaiters = keep
   }
 
   private scheduleFlush(): void {
@@ -576,18 +662,19 @@ export class PartitionLog {
   }
 
   /**
-   * Runs group-commit rounds until nobody asked for another. `flushing` is cleared in the same
-   * synchronous step as the final check, so a request that arrives after the check starts a new run
-   * instead of being lost.
+   * Runs group-commit rounds until nobody asked for another. `flushing` is cleared (in `finally`) in
+   * the same synchronous step as the final check, so a request that arrives after the check starts a
+   * new run instead of being lost, and a throw can never leave it set.
    */
   private async runFlushes(): Promise<void> {
-    for (;;) {
-      this.flushAgain = false
-      await this.flushOnce()
-      if (!this.flushAgain || this.closed || this._recoveryPoint >= this._logEndOffset) {
-        this.flushing = undefined
-        return
+    try {
+      for (;;) {
+        this.flushAgain = false
+        await this.flushOnce()
+        if (!this.flushAgain || this.closed) return
       }
+    } finally {
+      this.flushing = undefined
     }
   }
 
@@ -598,8 +685,10 @@ export class PartitionLog {
    * the next round, never by this one.
    */
   private async flushOnce(): Promise<void> {
+    const round = ++this.roundsStarted
     const active = this.activeSegment
     const mark: HighWatermarkMark = { offset: this._logEndOffset, segment: active, position: active.size }
+    const truncationsBefore = this.truncations
     const segments = [...this.unflushedSegments]
     this.unflushedSegments = new Set()
     this.unflushedRecords = 0
@@ -610,21 +699,31 @@ export class PartitionLog {
     const syncDirectory = this.directoryDirty
     this.directoryDirty = false
     try {
-      await Promise.all([...segments.map((s) => s.flush()), syncDirectory ? this.fs.syncDir(this.dir) : undefined])
+      await Promise.all([
+        ...segments.map((s) => s.flush(s !== active || this.closing)),
+        syncDirectory ? this.fs.syncDir(this.dir) : undefined,
+      ])
     } catch (e) {
       this.directoryDirty ||= syncDirectory
       this.onFlushFailure(e, segments)
       return
     }
-    if (mark.offset > this._recoveryPoint && mark.offset <= this._logEndOffset) this._recoveryPoint = mark.offset
-    if (this.config.durability === 'fsync') this.advanceHighWatermark(mark)
+    if (this.truncations !== truncationsBefore) {
+      // The log was cut while this round waited: its mark may name offsets and bytes that are gone,
+      // so it publishes nothing; the next round (the cut re-marked the active segment) does.
+      this.flushAgain = true
+      return
+    }
+    if (mark.offset > this._recoveryPoint) this._recoveryPoint = mark.offset
+    const advanced = this.config.durability === 'fsync' && this.moveHighWatermark(mark)
     const waiting = this.flushWaiters
     this.flushWaiters = []
     for (const w of waiting) {
-      if (w.offset < this._recoveryPoint) w.resolve()
+      if (w.offset < this._recoveryPoint && round >= w.minRound) w.resolve()
       else this.flushWaiters.push(w)
     }
     if (this.flushWaiters.length > 0) this.flushAgain = true
+    if (advanced) this.notifyHighWatermark()
   }
 
   /**
@@ -633,27 +732,49 @@ export class PartitionLog {
    * unflushed tail, which no reader has seen, is cut so that it is never served as if it were durable.
    */
   private onFlushFailure(error: unknown, segments: LogSegment[]): void {
-    const err =
+    const failure =
       error instanceof KafkaliteError ? error : new IoError('fsync', this.dir, (error as NodeJS.ErrnoException)?.code ?? 'EIO', error)
+    const err = this.withContext(failure)
     const waiting = this.flushWaiters
     this.flushWaiters = []
     for (const w of waiting) w.reject(err)
-    if (this.config.durability === 'fsync' && !this.closed) {
+    for (const s of segments) this.unflushedSegments.add(s)
+    if (this.config.durability === 'fsync' && !this.closed && !this.closing) {
       try {
-        this.truncateTo(Math.max(this._recoveryPoint, this._logStartOffset))
+        // Only what this process appended can be cut: data found at open was there before we came.
+        this.truncateTo(Math.max(this._recoveryPoint, this.openedLogEndOffset, this._logStartOffset))
       } catch {
         // Recovery on the next open cuts whatever could not be cut now.
       }
-    } else {
-      for (const s of segments) this.unflushedSegments.add(s)
     }
   }
 
+  /** In 'none' durability, appends publish the log end at once. */
   private advanceHighWatermark(mark: HighWatermarkMark): void {
-    if (mark.offset <= this.hw.offset && mark.segment === this.hw.segment) return
-    if (mark.offset < this.hw.offset) return
+    if (this.moveHighWatermark(mark)) this.notifyHighWatermark()
+  }
+
+  /** Moves the high watermark forward to `mark` (never back, never past the log end); true if it moved. */
+  private moveHighWatermark(mark: HighWatermarkMark): boolean {
+    assert(mark.offset <= this._logEndOffset, `high watermark ${mark.offset} past the log end ${this._logEndOffset}`)
+    if (mark.offset < this.hw.offset || (mark.offset === this.hw.offset && mark.segment === this.hw.segment)) return false
     this.hw = mark
-    for (const listener of this.hwListeners) listener(mark.offset)
+    return true
+  }
+
+  /**
+   * Tells listeners (waiting consumers) the high watermark moved. A throwing listener is a bug in the
+   * layer above; it must not break group commit, so it is reported as a process warning instead.
+   */
+  private notifyHighWatermark(): void {
+    const offset = this.hw.offset
+    for (const listener of this.hwListeners) {
+      try {
+        listener(offset)
+      } catch (e) {
+        process.emitWarning(`kafkalite: a high-watermark listener of ${this.topic}-${this.partition} threw: ${(e as Error)?.stack ?? e}`)
+      }
+    }
   }
 
   /** Calls `listener` whenever the high watermark advances (consumers waiting for data). */
@@ -684,17 +805,57 @@ export class PartitionLog {
    * with the clean-shutdown marker.
    */
   async close(): Promise<void> {
-    if (this.closed) return
-    await this.flush()
-    await this.flushing
-    await this.producerState.takeSnapshotDurably(this._logEndOffset)
-    this.closed = true
+    if (this.closed || this.closing) return this.closingDone
+    this.closing = true
+    this.closingDone = this.closeNow()
+    return this.closingDone
+  }
+
+  private closingDone: Promise<void> = Promise.resolve()
+
+  /**
+   * From the first line on, `closing` refuses appends, truncations and rolls, so the loop below ends
+   * with nothing unflushed: the recovery point equals the log end offset, the final time-index entry
+   * and the truncations are on disk, and only then is the log closed.
+   */
+  private async closeNow(): Promise<void> {
     this.flushTimer?.cancel()
     this.activeSegment.onBecomeInactive()
+    this.unflushedSegments.add(this.activeSegment)
+    while (this._recoveryPoint < this._logEndOffset || this.unflushedSegments.size > 0 || this.directoryDirty || this.flushing) {
+      await this.flush()
+      await this.flushing
+    }
+    await this.producerState.takeSnapshotDurably(this._logEndOffset)
+    const dirtyTail = this.activeSegment.hasDirtyTail
+    if (dirtyTail) {
+      try {
+        this.activeSegment.discardTail()
+        await this.activeSegment.flush()
+      } catch (e) {
+        this.finishClose()
+        throw this.withContext(e)
+      }
+    }
+    this.finishClose()
+  }
+
+  private finishClose(): void {
+    this.closed = true
     for (const s of this.segments) s.close()
-    for (const w of this.flushWaiters) w.reject(new ClosedError(`Partition ${this.topic}-${this.partition}`))
+    for (const w of this.flushWaiters) w.reject(new ClosedError(`Partition ${this.topic}-${this.partition}`, this.context))
     this.flushWaiters = []
     this.hwListeners.clear()
+  }
+
+  /**
+   * What the next open needs to trust this log's end without reading it; defined once the log is
+   * closed cleanly (the engine records it with the clean-shutdown marker).
+   */
+  get cleanShutdownState(): CleanShutdownState | undefined {
+    if (!this.closed) return undefined
+    const active = this.activeSegment
+    return { logEndOffset: this._logEndOffset, segmentBaseOffset: active.baseOffset, segmentSize: active.size }
   }
 
   get isClosed(): boolean {
@@ -702,7 +863,19 @@ export class PartitionLog {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new ClosedError(`Partition ${this.topic}-${this.partition}`)
+    if (this.closed) throw new ClosedError(`Partition ${this.topic}-${this.partition}`, this.context)
+  }
+
+  /** Changes (append, truncate, roll) are refused from the moment close() starts. */
+  private ensureWritable(): void {
+    if (this.closed || this.closing) throw new ClosedError(`Partition ${this.topic}-${this.partition}`, this.context)
+  }
+
+  /** Whether `segment` may hold offsets at or after `offset` (it is not wholly before it). */
+  private mayHoldOffsetsFrom(segment: LogSegment, offset: Offset): boolean {
+    const i = this.segments.indexOf(segment)
+    const next = this.segments[i + 1]
+    return next === undefined || next.baseOffset > offset
   }
 
 }

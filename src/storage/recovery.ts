@@ -2,8 +2,11 @@
  * Loading a partition directory (Kafka's LogLoader.load), as numbered passes. Each pass says what it
  * trusts and what it reads; the report lists every piece of damage found and what was done about it.
  *
- *   Pass 1  Remove debris of interrupted work: `.tmp`, `.cleaned` and `.deleted` files; then finish
- *           interrupted segment swaps (compaction's `.swap` files) or discard incomplete ones.
+ *   Pass 1  Remove debris of interrupted work (`.tmp` and `.deleted` files), then settle interrupted
+ *           segment swaps (the cleaner's protocol, cleaner/swap.ts): if any `.cleaned` file is left,
+ *           the swap never committed, so every `.swap` file at or above the lowest `.cleaned` offset
+ *           is deleted with the `.cleaned` files (roll back); every `.swap` segment left after that
+ *           was committed, so it replaces the live segments in its offset range (roll forward).
  *   Pass 2  Find segments: every `<20 digits>.log`; index files without a `.log` are deleted.
  *   Pass 3  Open segments reading file lengths only. An index whose length is not a whole number of
  *           entries, or a missing `.index` on a non-empty segment, marks the segment for a rebuild.
@@ -20,6 +23,7 @@
 import { readBaseOffset, readLastOffset } from '../codec/record-batch'
 import type { ErrorContext } from '../errors'
 import { joinPath, type FileSystem } from '../io/file-system'
+import { assert } from '../util/assert'
 import type { Offset } from '../util/types'
 import { scanBatches } from './batch-scanner'
 import {
@@ -47,6 +51,18 @@ export interface LoadOptions {
   hadCleanShutdown: boolean
   /** Checkpointed log start offset, if any. */
   logStartOffset: Offset | undefined
+  /** What the last clean close recorded about this log's end, if it recorded anything. */
+  cleanShutdownState?: CleanShutdownState | undefined
+}
+
+/**
+ * The end of a cleanly closed log as its close left it: with it, a clean open can check the last
+ * segment against the checkpoint by its file length alone, reading no log data.
+ */
+export interface CleanShutdownState {
+  logEndOffset: Offset
+  segmentBaseOffset: Offset
+  segmentSize: number
 }
 
 export interface RecoveryReport {
@@ -73,6 +89,7 @@ export function loadLog(options: LoadOptions): LoadedLog {
 
   // Pass 1: debris and interrupted swaps.
   removeDebris(fs, dir)
+  discardUncommittedSwaps(fs, dir, report)
   completeSwaps(fs, dir, report)
 
   // Pass 2: segments are the `.log` files; orphaned indexes go.
@@ -100,13 +117,22 @@ export function loadLog(options: LoadOptions): LoadedLog {
     }
   }
 
-  // Pass 4: recover what the recovery point does not vouch for.
-  const clean = options.hadCleanShutdown && options.recoveryPoint !== undefined
+  // Pass 4: recover what the recovery point does not vouch for. A clean shutdown vouches for the
+  // whole log only if its end checks out (see verifyCleanEnd); otherwise the last segment is recovered.
+  let clean = options.hadCleanShutdown && options.recoveryPoint !== undefined
   if (options.hadCleanShutdown && options.recoveryPoint === undefined) {
     report.problems.push('clean-shutdown marker present but no recovery point: recovering every segment')
   }
-  const recoveryPoint = clean ? options.recoveryPoint! : (options.recoveryPoint ?? 0)
+  let recoveryPoint = options.recoveryPoint ?? 0
   let logEndOffset: Offset | undefined
+  if (clean && segments.length > 0) {
+    const last = segments[segments.length - 1]!
+    logEndOffset = verifyCleanEnd(last, recoveryPoint, options.cleanShutdownState, report)
+    if (logEndOffset === undefined) {
+      clean = false
+      recoveryPoint = Math.min(recoveryPoint, last.baseOffset)
+    }
+  }
   let firstToRecover = segments.length
   if (!clean) {
     firstToRecover = segments.findIndex((s, i) => i === segments.length - 1 || segments[i + 1]!.baseOffset > recoveryPoint)
@@ -138,17 +164,7 @@ export function loadLog(options: LoadOptions): LoadedLog {
     segments.push(LogSegment.create(fs, dir, start, config, context))
     logEndOffset = start
   }
-  const last = segments[segments.length - 1]!
-  if (logEndOffset === undefined) {
-    // Clean shutdown: the checkpointed recovery point is the log end offset. Trust it only if it is
-    // consistent with the last segment; otherwise read the segment's tail.
-    logEndOffset = clean && recoveryPoint >= last.baseOffset && (last.size > 0 || recoveryPoint === last.baseOffset) ? recoveryPoint : undefined
-    if (logEndOffset === undefined) {
-      report.problems.push(`recovery point ${recoveryPoint} does not match the last segment ${last.baseOffset}: reading its tail`)
-      const tail = last.readLastOffset()
-      logEndOffset = tail === undefined ? last.baseOffset : tail + 1
-    }
-  }
+  assert(logEndOffset !== undefined, 'recovery establishes the log end offset')
   const firstBase = segments[0]!.baseOffset
   let logStartOffset = Math.max(options.logStartOffset ?? firstBase, firstBase)
   if (logStartOffset > logEndOffset) {
@@ -163,8 +179,35 @@ export function loadLog(options: LoadOptions): LoadedLog {
  * active segment (it is appended to at once, so it must be right before the first append; closed
  * segments are checked lazily on first use, see LogSegment.checkIndexes).
  */
+/**
+ * The log end offset of a cleanly closed log, or undefined if its last segment must be recovered.
+ * With the state its close recorded, the check is by file length (no log data read): the last segment
+ * must be the one recorded, with the recorded length, and the checkpoint must name the recorded end.
+ * Without it (a directory closed by an older writer), the last segment's tail is walked from its last
+ * index entry as Kafka does, and must end exactly at the end of the file.
+ */
+function verifyCleanEnd(last: LogSegment, recoveryPoint: Offset, state: CleanShutdownState | undefined, report: RecoveryReport): Offset | undefined {
+  if (state !== undefined) {
+    if (state.segmentBaseOffset === last.baseOffset && state.segmentSize === last.size && state.logEndOffset === recoveryPoint) return recoveryPoint
+    report.problems.push(
+      `the last segment ${last.baseOffset} (${last.size} bytes, recovery point ${recoveryPoint}) is not what the clean close recorded ` +
+        `(segment ${state.segmentBaseOffset}, ${state.segmentSize} bytes, log end ${state.logEndOffset}): recovering it`,
+    )
+    return undefined
+  }
+  const tail = last.readTail()
+  const logEndOffset = tail.lastOffset === undefined ? last.baseOffset : tail.lastOffset + 1
+  if (tail.complete && logEndOffset === recoveryPoint) return logEndOffset
+  report.problems.push(
+    `the last segment ${last.baseOffset} ends ${tail.complete ? `at offset ${logEndOffset}` : 'in a torn batch'}, ` +
+      `not at the checkpointed recovery point ${recoveryPoint}: recovering it`,
+  )
+  return undefined
+}
+
 function indexProblem(fs: FileSystem, s: LogSegment, isActive: boolean): string | undefined {
   if (s.size > 0 && !fs.exists(s.offsetIndex.file.path)) return 'missing .index'
+  if (s.size > 0 && !fs.exists(s.timeIndex.file.path)) return 'missing .timeindex'
   try {
     void s.offsetIndex.entries
     void s.timeIndex.entries
@@ -177,17 +220,42 @@ function indexProblem(fs: FileSystem, s: LogSegment, isActive: boolean): string 
 
 function removeDebris(fs: FileSystem, dir: string): void {
   for (const n of fs.readdir(dir)) {
-    if (n.endsWith(TMP_SUFFIX) || n.endsWith(CLEANED_SUFFIX) || n.endsWith(DELETED_SUFFIX)) fs.unlink(joinPath(dir, n))
+    if (n.endsWith(TMP_SUFFIX) || n.endsWith(DELETED_SUFFIX)) fs.unlink(joinPath(dir, n))
   }
 }
 
 /**
+ * The cleaner renames every `.cleaned` file of a swap to `.swap` in descending offset order and only
+ * then fsyncs the directory and touches the old segments (Kafka's `LocalLog.replaceSegments`). So a
+ * `.cleaned` file left over means the renames stopped part-way: the `.swap` files at or above the
+ * lowest `.cleaned` offset belong to that unfinished swap (or to an unfinished split) and go with the
+ * `.cleaned` files, and the old segments, which were not touched yet, stay (Kafka's
+ * `removeTempFilesAndCollectSwapFiles`). `.swap` files go first so that a crash during this step
+ * leaves the same decision for the next open.
+ */
+function discardUncommittedSwaps(fs: FileSystem, dir: string, report: RecoveryReport): void {
+  const names = fs.readdir(dir)
+  const cleaned = names.filter((n) => n.endsWith(CLEANED_SUFFIX))
+  if (cleaned.length === 0) return
+  const minCleaned = Math.min(...cleaned.map((n) => offsetFromFileName(n) ?? 0))
+  const discarded = names.filter((n) => n.endsWith(SWAP_SUFFIX) && (offsetFromFileName(n) ?? 0) >= minCleaned)
+  for (const n of [...discarded, ...cleaned]) fs.unlink(joinPath(dir, n))
+  report.problems.push(`discarded an uncommitted segment swap (${cleaned.length} .cleaned and ${discarded.length} .swap files from offset ${minCleaned})`)
+}
+
+/**
  * A `.swap` segment is a compacted replacement that was fully written and fsynced before it was
- * renamed to `.swap`; the old segments it covers may or may not have been retired yet. Completing the
- * swap means deleting every live segment whose base offset falls in the swap's offset range, then
- * renaming the swap files to their live names. (Kafka also discards swaps at or above the lowest
- * `.cleaned` offset; pass 1 deletes `.cleaned` files first, and the cleaner only renames to `.swap`
- * after every `.cleaned` file of the group exists, so a swap set is always complete here.)
+ * renamed to `.swap`, and its swap committed (see above). The cleaner ends every replacement segment
+ * with a batch whose last offset is the last offset of the old segments it replaces (keeping that
+ * batch empty if compaction removed all its records), so the swap's own offset range
+ * [base, last offset] names exactly the live segments it replaces: those whose base offset lies in it,
+ * including the old segment with the same base offset. Completing the swap deletes them (some may
+ * already be `.deleted` and gone) and renames the swap files to live names, `.log` last.
+ *
+ * The indexes of a completed swap are kept only when both came through the swap: if one is missing
+ * (renamed before the crash, then deleted above with the old segment's files), both are deleted so
+ * that pass 3 rebuilds them from `.log`. An index `.swap` without its `.log.swap` cannot come from an
+ * in-order crash; it is treated the same way.
  */
 function completeSwaps(fs: FileSystem, dir: string, report: RecoveryReport): void {
   const swapLogs = fs
@@ -196,16 +264,7 @@ function completeSwaps(fs: FileSystem, dir: string, report: RecoveryReport): voi
     .map((n) => offsetFromFileName(n)!)
     .sort((a, b) => a - b)
   for (const base of swapLogs) {
-    const swapPath = segmentPath(dir, base, LOG_SUFFIX + SWAP_SUFFIX)
-    const h = fs.open(swapPath, 'r')
-    let lastOffset = base
-    try {
-      scanBatches(h, 0, h.size(), 'header', (chunk, at) => {
-        if (readBaseOffset(chunk, at) >= base) lastOffset = readLastOffset(chunk, at)
-      })
-    } finally {
-      h.close()
-    }
+    const lastOffset = lastOffsetOfFile(fs, segmentPath(dir, base, LOG_SUFFIX + SWAP_SUFFIX), base)
     for (const n of fs.readdir(dir)) {
       const o = offsetFromFileName(n)
       if (o === undefined || !n.endsWith(LOG_SUFFIX) || o < base || o > lastOffset) continue
@@ -214,11 +273,41 @@ function completeSwaps(fs: FileSystem, dir: string, report: RecoveryReport): voi
         if (fs.exists(p)) fs.unlink(p)
       }
     }
-    for (const suffix of SEGMENT_FILE_SUFFIXES) {
+    for (const suffix of [...SEGMENT_FILE_SUFFIXES.filter((x) => x !== LOG_SUFFIX), LOG_SUFFIX]) {
       const p = segmentPath(dir, base, suffix + SWAP_SUFFIX)
       if (fs.exists(p)) fs.rename(p, segmentPath(dir, base, suffix))
     }
+    if (!fs.exists(segmentPath(dir, base, INDEX_SUFFIX)) || !fs.exists(segmentPath(dir, base, TIME_INDEX_SUFFIX))) dropIndexes(fs, dir, base)
     report.problems.push(`completed an interrupted segment swap at ${base} (offsets ${base}..${lastOffset})`)
+  }
+  for (const n of fs.readdir(dir)) {
+    if (!n.endsWith(SWAP_SUFFIX)) continue
+    const base = offsetFromFileName(n)
+    fs.unlink(joinPath(dir, n))
+    if (base !== undefined) dropIndexes(fs, dir, base)
+    report.problems.push(`deleted ${n}, an index swap without its log; the segment's indexes will be rebuilt`)
+  }
+}
+
+/** The last offset of the batches in a `.log` file at or above `base` (`base` if it holds none). */
+function lastOffsetOfFile(fs: FileSystem, path: string, base: Offset): Offset {
+  const h = fs.open(path, 'r')
+  let lastOffset = base
+  try {
+    scanBatches(h, 0, h.size(), 'header', (chunk, at) => {
+      if (readBaseOffset(chunk, at) >= base) lastOffset = readLastOffset(chunk, at)
+    })
+  } finally {
+    h.close()
+  }
+  return lastOffset
+}
+
+/** Deletes a segment's indexes so that pass 3 finds `.index` missing and rebuilds both. */
+function dropIndexes(fs: FileSystem, dir: string, base: Offset): void {
+  for (const suffix of [INDEX_SUFFIX, TIME_INDEX_SUFFIX]) {
+    const p = segmentPath(dir, base, suffix)
+    if (fs.exists(p)) fs.unlink(p)
   }
 }
 

@@ -15,9 +15,10 @@
  * Concurrency: mutated only by the partition's single writer; readers call the read methods between
  * awaits, and all of them are synchronous, so a reader never observes a half-applied append.
  */
-import { readBaseOffset, readLastOffset, readMaxTimestamp, validateBatch } from '../codec/record-batch'
+import { RECORD_BATCH_OVERHEAD, readBaseOffset, readLastOffset, readMaxTimestamp, validateBatch } from '../codec/record-batch'
 import type { ErrorContext } from '../errors'
 import type { FileHandle, FileSystem } from '../io/file-system'
+import { assert } from '../util/assert'
 import type { Offset, Position } from '../util/types'
 import { scanBatches } from './batch-scanner'
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentPath } from './file-names'
@@ -54,14 +55,20 @@ export interface RecoveryResult {
 export class LogSegment {
   readonly offsetIndex: OffsetIndex
   readonly timeIndex: TimeIndex
-  readonly logPath: string
+  private _logPath: string
   private handle: FileHandle | undefined
   private bytesSinceLastIndexEntry = 0
   private indexesChecked = false
   private maxTimestamp: number | undefined
   private offsetOfMaxTimestamp: Offset = -1
-  /** Clock time of the first append to this segment since it was created or opened (for segmentMs). */
-  rollingBasedTime: number | undefined
+  /**
+   * What segmentMs counts from: the first batch's max timestamp (Kafka's rollingBasedTimestamp), or,
+   * when batches carry no timestamp, the clock time of the first append (`rollingBaseIsClock`).
+   */
+  private rollingBase: number | undefined
+  private rollingBaseIsClock = false
+  /** A failed write left bytes past `size` that could not be cut yet; cut them before the next write. */
+  private tailDirty = false
 
   private constructor(
     private readonly fs: FileSystem,
@@ -70,15 +77,19 @@ export class LogSegment {
     private readonly config: SegmentConfig,
     public size: number,
     private readonly context: ErrorContext,
+    fileSuffix: string,
   ) {
-    this.logPath = segmentPath(dir, baseOffset, LOG_SUFFIX)
-    this.offsetIndex = new OffsetIndex(fs, segmentPath(dir, baseOffset, INDEX_SUFFIX), baseOffset, config.segmentIndexBytes)
-    this.timeIndex = new TimeIndex(fs, segmentPath(dir, baseOffset, TIME_INDEX_SUFFIX), baseOffset, config.segmentIndexBytes)
+    this._logPath = segmentPath(dir, baseOffset, LOG_SUFFIX + fileSuffix)
+    this.offsetIndex = new OffsetIndex(fs, segmentPath(dir, baseOffset, INDEX_SUFFIX + fileSuffix), baseOffset, config.segmentIndexBytes)
+    this.timeIndex = new TimeIndex(fs, segmentPath(dir, baseOffset, TIME_INDEX_SUFFIX + fileSuffix), baseOffset, config.segmentIndexBytes)
   }
 
-  /** Creates an empty segment (its `.log` exists afterwards, empty). */
-  static create(fs: FileSystem, dir: string, baseOffset: Offset, config: SegmentConfig, context: ErrorContext): LogSegment {
-    const segment = new LogSegment(fs, dir, baseOffset, config, 0, context)
+  /**
+   * Creates an empty segment (its `.log` exists afterwards, empty). `fileSuffix` is appended to every
+   * file name: the cleaner writes a replacement segment as `<base>.log.cleaned` (file-names.ts).
+   */
+  static create(fs: FileSystem, dir: string, baseOffset: Offset, config: SegmentConfig, context: ErrorContext, fileSuffix = ''): LogSegment {
+    const segment = new LogSegment(fs, dir, baseOffset, config, 0, context, fileSuffix)
     const h = segment.log()
     if (h.size() !== 0) h.truncate(0)
     segment.offsetIndex.file.reset()
@@ -89,17 +100,51 @@ export class LogSegment {
   /** Opens an existing segment reading only file lengths (no log data). */
   static open(fs: FileSystem, dir: string, baseOffset: Offset, config: SegmentConfig, context: ErrorContext): LogSegment {
     const size = fs.stat(segmentPath(dir, baseOffset, LOG_SUFFIX)).size
-    return new LogSegment(fs, dir, baseOffset, config, size, context)
+    return new LogSegment(fs, dir, baseOffset, config, size, context, '')
   }
 
-  /** The largest timestamp in the segment (from the time index's last entry on a loaded segment), or -1. */
+  /** The `.log` file's current name (see `changeFileSuffixes`). */
+  get logPath(): string {
+    return this._logPath
+  }
+
+  /**
+   * The largest timestamp in the segment, or -1 when it holds no timestamped batch. On a segment not
+   * appended to since open it comes from the time index's last entry (the final entry written when the
+   * segment was rolled or closed); an entry that cannot be right (older than the index's first entry,
+   * as a zero-filled tail after a crash would read) makes the segment rebuild its indexes first.
+   */
   get largestTimestamp(): number {
     if (this.maxTimestamp === undefined) {
-      const last = this.timeIndex.lastEntry()
+      let last
+      try {
+        last = this.timeIndex.lastEntry()
+      } catch (e) {
+        this.rebuildIndexes((e as Error).message)
+        return this.maxTimestamp ?? NO_TIMESTAMP
+      }
       this.maxTimestamp = last?.timestamp ?? NO_TIMESTAMP
       this.offsetOfMaxTimestamp = last?.offset ?? -1
     }
     return this.maxTimestamp
+  }
+
+  /**
+   * How long this segment has been open for appends, as segmentMs counts it (Kafka's
+   * `timeWaitedForRoll`): the incoming batch's max timestamp minus the first batch's, so that record
+   * time, not wall time, decides (an idle check passes the clock's time as `messageTimestamp`). After
+   * a reopen, the first batch's header is read once, lazily, at the first check (Kafka's
+   * `loadFirstBatchTimestamp`), so a process restarting more often than segmentMs still rolls.
+   */
+  timeWaitedForRoll(now: number, messageTimestamp: number): number {
+    if (this.size === 0) return 0
+    if (this.rollingBase === undefined) {
+      const header = this.read(0, RECORD_BATCH_OVERHEAD)
+      const ts = header.length === RECORD_BATCH_OVERHEAD ? readMaxTimestamp(header, 0) : NO_TIMESTAMP
+      this.rollingBaseIsClock = ts < 0
+      this.rollingBase = ts >= 0 ? ts : now
+    }
+    return (this.rollingBaseIsClock ? now : messageTimestamp) - this.rollingBase
   }
 
   get indexIsFull(): boolean {
@@ -122,14 +167,56 @@ export class LogSegment {
     const last = batches[batches.length - 1]!
     const from = first.start
     const length = last.start + last.size - from
-    this.log().write(data, from, length, this.size)
-    let position = this.size
-    for (const b of batches) {
-      this.indexBatch(b.lastOffset, b.maxTimestamp, position, b.size)
-      position += b.size
+    if (this.tailDirty) this.discardTail()
+    const saved = this.indexState()
+    try {
+      this.log().write(data, from, length, this.size)
+      let position = this.size
+      for (const b of batches) {
+        this.indexBatch(b.lastOffset, b.maxTimestamp, position, b.size)
+        position += b.size
+      }
+      if (this.size === 0) {
+        this.rollingBaseIsClock = first.maxTimestamp < 0
+        this.rollingBase = first.maxTimestamp >= 0 ? first.maxTimestamp : now
+      }
+      this.size = position
+    } catch (e) {
+      // Nothing of a failed append may remain: not its index entries (the next append would find its
+      // own offsets already indexed) and not its bytes (cut now, or before the next write).
+      this.restoreIndexState(saved)
+      this.tailDirty = true
+      try {
+        this.discardTail()
+      } catch {
+        // Still failing (the disk is full, say): the bytes lie past `size`, unseen by readers, and are
+        // cut before the next write; close refuses to call the log clean while they remain.
+      }
+      throw e
     }
-    this.size = position
-    if (this.rollingBasedTime === undefined) this.rollingBasedTime = now
+  }
+
+  private indexState(): IndexState {
+    return {
+      offsetEntries: this.offsetIndex.entries,
+      timeEntries: this.timeIndex.entries,
+      maxTimestamp: this.maxTimestamp,
+      offsetOfMaxTimestamp: this.offsetOfMaxTimestamp,
+      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
+    }
+  }
+
+  private restoreIndexState(saved: IndexState): void {
+    this.offsetIndex.file.forgetEntriesAfter(saved.offsetEntries)
+    this.timeIndex.forgetEntriesAfter(saved.timeEntries)
+    this.maxTimestamp = saved.maxTimestamp
+    this.offsetOfMaxTimestamp = saved.offsetOfMaxTimestamp
+    this.bytesSinceLastIndexEntry = saved.bytesSinceLastIndexEntry
+  }
+
+  /** Whether the file holds bytes past `size` that a failed write left and that are not cut yet. */
+  get hasDirtyTail(): boolean {
+    return this.tailDirty
   }
 
   private indexBatch(lastOffset: Offset, maxTimestamp: number, position: Position, size: number): void {
@@ -231,15 +318,19 @@ export class LogSegment {
     return { validBytes, truncatedBytes: fileSize - validBytes, lastOffset, ...(problem !== undefined && { problem }) }
   }
 
-  /** The last offset in the segment, found by walking from the last index entry (reads log data). */
-  readLastOffset(): Offset | undefined {
+  /**
+   * The last offset in the segment, found by walking batch headers from the last index entry to the
+   * end of the file (Kafka's `readNextOffset`; reads at most about indexIntervalBytes of log data), and
+   * whether that walk ended exactly at the end of the file (false: a torn or invalid tail).
+   */
+  readTail(): { lastOffset: Offset | undefined; complete: boolean } {
     this.checkIndexes()
     const start = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position
     let lastOffset: Offset | undefined
-    scanBatches(this.log(), start, this.size, 'header', (chunk, at) => {
+    const end = scanBatches(this.log(), start, this.size, 'header', (chunk, at) => {
       lastOffset = readLastOffset(chunk, at)
     })
-    return lastOffset
+    return { lastOffset, complete: end.reason === 'end' }
   }
 
   /**
@@ -253,15 +344,34 @@ export class LogSegment {
     this.timeIndex.truncateTo(loc.baseOffset)
     this.log().truncate(loc.position)
     this.size = loc.position
-    this.maxTimestamp = undefined
+    this.recomputeMaxTimestamp()
     this.bytesSinceLastIndexEntry = 0
-    if (loc.position === 0) this.rollingBasedTime = undefined
+    if (loc.position === 0) this.rollingBase = undefined
     return loc.baseOffset
   }
 
   /** Cuts any bytes of `.log` past `size` (the remains of a failed write). */
   discardTail(): void {
     if (this.log().size() > this.size) this.log().truncate(this.size)
+    this.tailDirty = false
+  }
+
+  /**
+   * After a truncation the largest timestamp may lie in a batch past the last time-index entry, so
+   * the remaining batches' headers are walked (truncation is rare and cuts the active segment).
+   */
+  private recomputeMaxTimestamp(): void {
+    let maxTimestamp = NO_TIMESTAMP
+    let offsetOfMax = -1
+    scanBatches(this.log(), 0, this.size, 'header', (chunk, at) => {
+      const ts = readMaxTimestamp(chunk, at)
+      if (ts > maxTimestamp) {
+        maxTimestamp = ts
+        offsetOfMax = readLastOffset(chunk, at)
+      }
+    })
+    this.maxTimestamp = maxTimestamp
+    this.offsetOfMaxTimestamp = offsetOfMax
   }
 
   /** Called when the segment stops being the active one: writes the final time-index entry. */
@@ -269,9 +379,41 @@ export class LogSegment {
     if (this.largestTimestamp >= 0) this.timeIndex.maybeAppend(this.largestTimestamp, this.offsetOfMaxTimestamp)
   }
 
-  /** fsync of `.log` (indexes are derived and rebuilt on recovery, so they are not synced). */
-  async flush(): Promise<void> {
-    await this.log().sync()
+  /**
+   * fsync of `.log`, and of the indexes when `withIndexes`. The active segment's indexes need no
+   * fsync: recovery rebuilds the indexes of every segment from the recovery point on. A rolled segment's
+   * indexes do, before the recovery point moves past it, because recovery then trusts them.
+   */
+  async flush(withIndexes = false): Promise<void> {
+    if (withIndexes) await this.flushWithIndexes()
+    else await this.log().sync()
+  }
+
+  /**
+   * fsync of `.log` and both indexes. The cleaner's replacement segments need it: they go live below
+   * the recovery point, where recovery trusts indexes instead of rebuilding them.
+   */
+  async flushWithIndexes(): Promise<void> {
+    await Promise.all([this.log().sync(), this.offsetIndex.file.sync(), this.timeIndex.file.sync()])
+  }
+
+  /**
+   * Renames every file of the segment from `<name><oldSuffix>` to `<name><newSuffix>` (Kafka's
+   * `changeFileSuffixes`; the cleaner's `.cleaned` → `.swap` → live and live → `.deleted` steps). The
+   * indexes go first and `.log` last, so a `.log` with the new suffix means the whole segment has it;
+   * recovery relies on that (recovery.ts, pass 1). Open handles keep working across a rename (POSIX, and
+   * MemoryFileSystem), and later opens use the new names, so a reader of this object is unaffected.
+   */
+  changeFileSuffixes(oldSuffix: string, newSuffix: string): void {
+    const rename = (path: string): string => {
+      assert(path.endsWith(oldSuffix), `segment file ${path} does not end with ${JSON.stringify(oldSuffix)}`)
+      return path.slice(0, path.length - oldSuffix.length) + newSuffix
+    }
+    this.offsetIndex.file.renameTo(rename(this.offsetIndex.file.path))
+    this.timeIndex.file.renameTo(rename(this.timeIndex.file.path))
+    const logPath = rename(this._logPath)
+    if (this.fs.exists(this._logPath)) this.fs.rename(this._logPath, logPath)
+    this._logPath = logPath
   }
 
   /** Drops cached index buffers and the file handle (a closed segment not read lately). */
@@ -303,13 +445,19 @@ export class LogSegment {
     try {
       this.sanityCheckIndexes()
     } catch (e) {
-      const result = this.recover()
-      this.config.onIndexProblem?.(
-        `segment ${this.baseOffset}: ${(e as Error).message}; indexes rebuilt` +
-          (result.truncatedBytes > 0 ? `, ${result.truncatedBytes} invalid bytes cut (${result.problem})` : ''),
-      )
+      this.rebuildIndexes((e as Error).message)
     }
   }
+
+  /** Rebuilds damaged indexes from `.log` and reports it (the damage costs a scan, never a wrong answer). */
+  private rebuildIndexes(reason: string): void {
+    const result = this.recover()
+    this.config.onIndexProblem?.(
+      `segment ${this.baseOffset}: ${reason}; indexes rebuilt` +
+        (result.truncatedBytes > 0 ? `, ${result.truncatedBytes} invalid bytes cut (${result.problem})` : ''),
+    )
+  }
+
 
   /** All files of this segment that exist. */
   files(): string[] {
@@ -321,9 +469,17 @@ export class LogSegment {
   }
 
   private log(): FileHandle {
-    if (this.handle === undefined) this.handle = this.fs.open(this.logPath, 'rw')
+    if (this.handle === undefined) this.handle = this.fs.open(this._logPath, 'rw')
     return this.handle
   }
+}
+
+interface IndexState {
+  offsetEntries: number
+  timeEntries: number
+  maxTimestamp: number | undefined
+  offsetOfMaxTimestamp: Offset
+  bytesSinceLastIndexEntry: number
 }
 
 /** A validated batch inside an append buffer. */

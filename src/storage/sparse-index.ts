@@ -21,13 +21,35 @@ export class SparseIndexFile {
   private handle: FileHandle | undefined
   private buffer: Buffer | undefined
   private count = -1
+  private _path: string
 
   constructor(
     private readonly fs: FileSystem,
-    readonly path: string,
+    path: string,
     readonly entrySize: number,
     readonly maxEntries: number,
-  ) {}
+  ) {
+    this._path = path
+  }
+
+  /** The file's current name (it changes when the segment's files change suffix, see `renameTo`). */
+  get path(): string {
+    return this._path
+  }
+
+  /**
+   * Renames the file if it exists (the cleaner's `.cleaned` → `.swap` → live and live → `.deleted`
+   * steps). An open handle keeps working across the rename, and later opens use the new name.
+   */
+  renameTo(path: string): void {
+    if (this.fs.exists(this._path)) this.fs.rename(this._path, path)
+    this._path = path
+  }
+
+  /** fsync of the file (normally not needed: indexes are rebuilt on recovery; see the module comment). */
+  async sync(): Promise<void> {
+    await this.open().sync()
+  }
 
   /** Number of entries; reads only the file length, never its content. */
   get entries(): number {
@@ -89,6 +111,21 @@ export class SparseIndexFile {
     this.open().write(entry, 0, this.entrySize, at)
     entry.copy(buf, at)
     this.count = n + 1
+  }
+
+  /**
+   * Forgets the entries past `entries` (undoing the index part of a failed append). The count drops at
+   * once; the file is cut if it can be, and if it cannot, the stale tail is overwritten by the next
+   * append (writes go to `entries × entrySize`) or caught by the sanity check on the next load.
+   */
+  forgetEntriesAfter(entries: number): void {
+    if (this.count < 0 || entries >= this.count) return
+    this.count = entries
+    try {
+      this.open().truncate(entries * this.entrySize)
+    } catch {
+      // See above.
+    }
   }
 
   /** Keeps the first `entries` entries. */

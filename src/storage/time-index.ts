@@ -28,17 +28,32 @@ export class TimeIndex {
     return this.file.entries
   }
 
-  /** The last entry, read from the file's tail only (no full load): used on open to learn a segment's max timestamp. */
+  /**
+   * The last entry, read from the file's head and tail only (no full load): used to learn a closed
+   * segment's max timestamp. Kafka's sanity check applies: the last timestamp may not be older than the
+   * first, nor the last offset below the base (a zero-filled tail would read as such an entry).
+   */
   lastEntry(): TimestampOffset | undefined {
     if (this.last === null) {
       const n = this.entries
       if (n === 0) this.last = undefined
       else {
         const e = this.file.readEntryFromFile(n - 1)
-        this.last = { timestamp: readTimeIndexTimestamp(e, 0), offset: this.baseOffset + readTimeIndexRelativeOffset(e, 0) }
+        const last = { timestamp: readTimeIndexTimestamp(e, 0), offset: this.baseOffset + readTimeIndexRelativeOffset(e, 0) }
+        const firstTimestamp = readTimeIndexTimestamp(this.file.readEntryFromFile(0), 0)
+        if (last.timestamp < firstTimestamp || last.offset < this.baseOffset) {
+          throw new IndexCorruptError(`Time index ${this.file.path} ends with (${last.timestamp}, ${last.offset}), before its first entry`)
+        }
+        this.last = last
       }
     }
     return this.last
+  }
+
+  /** Undoes the index part of a failed append (see SparseIndexFile.forgetEntriesAfter). */
+  forgetEntriesAfter(entries: number): void {
+    this.file.forgetEntriesAfter(entries)
+    this.last = null
   }
 
   /** Appends (timestamp, offset) if the timestamp is strictly greater than the last entry's. */

@@ -37,7 +37,7 @@ describe('PartitionLog > a log of millions of records', () => {
     expect(writer.segmentCount).toBeGreaterThan(2)
 
     const fs = new CountingFileSystem(new NodeFileSystem())
-    const log = await openLog(fs, dir, { config: CONFIG, recoveryPoint: writer.recoveryPoint, hadCleanShutdown: true })
+    const log = await openLog(fs, dir, { config: CONFIG, recoveryPoint: writer.recoveryPoint, hadCleanShutdown: true, cleanShutdownState: writer.cleanShutdownState })
     expect(fs.bytesRead('.log')).toBe(0)
     expect(log.logEndOffset).toBe(RECORDS_PER_BATCH * BATCHES)
 

@@ -85,16 +85,17 @@ describe.each(FILE_SYSTEMS)('PartitionLog ($name fs)', ({ make }) => {
     await log.close()
   })
 
-  it('segments > roll when the active segment is older than segmentMs', async () => {
+  it("segments > roll when a batch is more than segmentMs newer than the segment's first batch", async () => {
     const { fs, root } = make()
     const clock = new ManualClock()
     const log = await PartitionLog.open({ fs, clock, dir: `${root}/t-0`, topic: 't', partition: 0, config: testConfig({ durability: 'none', segmentMs: 1000 }) })
-    log.append(batchOf(['a']))
-    clock.advance(999)
-    log.append(batchOf(['b']))
+    // Record time decides, as in Kafka: the incoming batch's timestamp minus the first batch's.
+    log.append(batchOf(['a'], { timestamp: clock.now() }))
+    clock.advance(1000)
+    log.append(batchOf(['b'], { timestamp: clock.now() }))
     expect(log.segmentCount).toBe(1)
     clock.advance(1)
-    log.append(batchOf(['c']))
+    log.append(batchOf(['c'], { timestamp: clock.now() }))
     expect(log.segmentCount).toBe(2)
     expect(log.activeSegment.baseOffset).toBe(2)
     await log.close()
@@ -177,7 +178,7 @@ describe.each(FILE_SYSTEMS)('PartitionLog ($name fs)', ({ make }) => {
     const log = await openLog(fs, dir, { config: { segmentBytes: 500 } })
     for (let i = 0; i < 20; i++) log.append(batchOf([`v${i}`]))
     await log.close()
-    const again = await openLog(fs, dir, { config: { segmentBytes: 500 }, recoveryPoint: log.recoveryPoint, hadCleanShutdown: true })
+    const again = await openLog(fs, dir, { config: { segmentBytes: 500 }, recoveryPoint: log.recoveryPoint, hadCleanShutdown: true, cleanShutdownState: log.cleanShutdownState })
     expect(again.logEndOffset).toBe(20)
     expect(again.highWatermark).toBe(20)
     expect(again.recoveryReport.problems).toEqual([])

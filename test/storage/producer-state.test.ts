@@ -151,7 +151,7 @@ describe('ProducerState > snapshots', () => {
     ])
 
     fs.resetStats()
-    const again = await open(fs, {}, { recoveryPoint: 5, hadCleanShutdown: true })
+    const again = await open(fs, {}, { recoveryPoint: 5, hadCleanShutdown: true, cleanShutdownState: log.cleanShutdownState })
     expect(fs.bytesReadByPath((p) => p.endsWith('.log'))).toBe(0)
     expect(again.append(idempotentBatch(6, 0, 10, 2))).toMatchObject({ baseOffset: 3, lastOffset: 4, duplicate: true })
     expect(() => again.append(idempotentBatch(5, 2, 4))).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_ORDER_SEQUENCE' }))

@@ -133,7 +133,7 @@ describe('recovery', () => {
     const log = await logWith(fs, 200, { segmentBytes: 2000 })
     await log.close()
     fs.resetStats()
-    const again = await openLog(fs, DIR, { config: { durability: 'none', segmentBytes: 2000 }, recoveryPoint: 200, hadCleanShutdown: true })
+    const again = await openLog(fs, DIR, { config: { durability: 'none', segmentBytes: 2000 }, recoveryPoint: 200, hadCleanShutdown: true, cleanShutdownState: log.cleanShutdownState })
     expect(fs.bytesReadByPath((p) => p.endsWith('.log'))).toBe(0)
     expect(again.logEndOffset).toBe(200)
   })
