@@ -7,11 +7,13 @@
 import { floorAppend, floorScan } from './lib/floor.mjs'
 import { buildLog, loadKafkalite, openWithTopic } from './lib/kafkalite.mjs'
 import { makeRecordPool, recordsPerBatch } from './lib/records.mjs'
-import { rawScan, readRecordsScan } from './lib/scan.mjs'
+import { makeAdapters } from './lib/adapters.mjs'
+import { readRecordsScan } from './lib/scan.mjs'
 import { now } from './lib/stats.mjs'
 
 const task = JSON.parse(process.argv[2])
-const { kl } = await loadKafkalite()
+const { kl, has } = await loadKafkalite()
+const adapters = makeAdapters(kl, has)
 
 const tasks = {
   /** A log of `count` records of V bytes; with `crash`, the process kills itself instead of closing. */
@@ -50,20 +52,26 @@ const tasks = {
     return { ms, count: end, cleanShutdown: report.cleanShutdown }
   },
 
-  /** Scans the whole log, sampling RSS after every fetch; returns the peak and the verification. */
-  async 'scan-rss'({ dir, mode }) {
+  /**
+   * Scans the whole log through the consumer (Partition.readRecords before consumers existed),
+   * sampling RSS after every poll; returns the peak and the verification.
+   */
+  async 'scan-rss'({ dir, count }) {
     const db = await kl.Kafkalite.open({ dir })
-    const partition = db.topic('bench').partition(0)
     const sampler = rssSampler()
-    const read = partition.read.bind(partition)
-    const readRecords = partition.readRecords.bind(partition)
-    // Sample inside the scan loop: the scan is synchronous, so a timer would never fire.
-    partition.read = (...args) => (sampler.sample(), read(...args))
-    partition.readRecords = (...args) => (sampler.sample(), readRecords(...args))
-    const s = mode === 'raw' ? rawScan(partition) : readRecordsScan(partition)
+    let s
+    if (adapters.consumerScan) {
+      s = await adapters.consumerScan(db, count, () => sampler.sample())
+    } else {
+      const partition = db.topic('bench').partition(0)
+      const readRecords = partition.readRecords.bind(partition)
+      // Sample inside the scan loop: the scan is synchronous, so a timer would never fire.
+      partition.readRecords = (...args) => (sampler.sample(), readRecords(...args))
+      s = readRecordsScan(partition)
+    }
     sampler.sample()
     await db.close()
-    return { ...s, peakRss: sampler.peak, baseRss: sampler.base }
+    return { ...s, peakRss: sampler.peak, baseRss: sampler.base, via: adapters.consumerScan ? 'consumer' : 'Partition.readRecords' }
   },
 
   async 'floor-scan-rss'({ path }) {

@@ -8,6 +8,8 @@
  * Output: one JSON line per measurement on stdout, then a markdown table. Exit code 1 if any
  * measurement failed verification or threw (an unmet target is reported, not an error).
  */
+import { execSync } from 'node:child_process'
+import * as os from 'node:os'
 import { cleanupScratch, failed, markdownTable, makeScratch } from './lib/harness.mjs'
 import { loadKafkalite } from './lib/kafkalite.mjs'
 import { makeAdapters } from './lib/adapters.mjs'
@@ -26,6 +28,24 @@ const adapters = makeAdapters(kl, has)
 const ctx = { kl, has, adapters, scratch, profile, smoke, consumerScan: adapters.consumerScan, producerAppend: adapters.producerAppend }
 const results = []
 const started = Date.now()
+// The machine, first: results only mean something beside it (and beside the load other work put on it).
+const machine = {
+  date: new Date().toISOString(),
+  nproc: os.availableParallelism(),
+  cpu: os.cpus()[0]?.model,
+  memGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  loadavg: os.loadavg().map((x) => +x.toFixed(2)),
+  tmpdir: os.tmpdir(),
+  tmpFree: (() => {
+    try {
+      return execSync(`df -h ${os.tmpdir()} | tail -1`, { encoding: 'utf8' }).trim()
+    } catch {
+      return undefined
+    }
+  })(),
+}
+process.stdout.write(`${JSON.stringify({ machine, profile: smoke ? 'smoke' : 'full' })}\n`)
 let broken = false
 const cleanup = () => cleanupScratch(scratch)
 process.on('SIGINT', () => {
@@ -56,5 +76,10 @@ try {
   cleanup()
 }
 process.stdout.write(`\n${markdownTable(results)}\n\n`)
-process.stdout.write(`${smoke ? 'smoke run' : 'full run'} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+process.stdout.write(
+  `${smoke ? 'smoke run' : 'full run'} in ${((Date.now() - started) / 1000).toFixed(1)} s; load average at the start ${machine.loadavg.join(' ')}, at the end ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}\n`,
+)
 process.exitCode = broken ? 1 : 0

@@ -4,7 +4,7 @@
  *
  *   producer(db, { acks, lingerMs? }) → { send(records: {key, value}[]): Promise, flush(): Promise, close(): Promise }
  *   consumer(db, topic, onValue(value: Buffer)) → Promise<{ close(): Promise }>   (from offset 0, in order)
- *   consumerScan(db, expectedCount) → Promise<{ ms, count, checksum }>           (materialised records)
+ *   consumerScan(db, expectedCount, afterPoll?) → Promise<{ ms, count, checksum }> (materialised records)
  */
 import { now } from './stats.mjs'
 
@@ -48,7 +48,7 @@ export function makeAdapters(kl, has) {
     }
   }
   if (has.consumer) {
-    adapters.consumerScan = async (db, expectedCount) => {
+    adapters.consumerScan = async (db, expectedCount, afterPoll = undefined) => {
       const consumer = db.consumer({ autoOffsetReset: 'earliest', maxPollRecords: SCAN_MAX_POLL_RECORDS })
       consumer.assign([{ topic: 'bench', partition: 0 }])
       const start = now()
@@ -56,6 +56,7 @@ export function makeAdapters(kl, has) {
       let checksum = 0
       while (count < expectedCount) {
         const records = await consumer.poll({ timeoutMs: 1000 })
+        afterPoll?.()
         if (records.length === 0) break
         for (const r of records) {
           const v = r.value

@@ -25,8 +25,8 @@ export async function measureOpenAndRss(ctx) {
   const names = {
     clean: `open after clean shutdown, ${millions(large)} records`,
     crash: `open after a crash (whole log recovered), ${millions(large)} records`,
-    rssSmall: `RSS scanning ${millions(small)} records (Partition.readRecords)`,
-    rssLarge: `RSS scanning ${millions(large)} records (Partition.readRecords)`,
+    rssSmall: `RSS scanning ${millions(small)} records (${has.consumer ? 'consumer' : 'Partition.readRecords'})`,
+    rssLarge: `RSS scanning ${millions(large)} records (${has.consumer ? 'consumer' : 'Partition.readRecords'})`,
   }
   if (!has.partition) return Object.values(names).map((n) => unavailable(n, 'Kafkalite.open / Partition (src/api)'))
   const out = []
@@ -56,7 +56,7 @@ export async function measureOpenAndRss(ctx) {
   const rss = {}
   for (const label of ['small', 'large']) {
     const log = logs[label]
-    const kafkalite = await runChild({ kind: 'scan-rss', dir: log.dir, mode: 'records' })
+    const kafkalite = await runChild({ kind: 'scan-rss', dir: log.dir, count: log.count })
     verify(`RSS scan of ${label} log`, kafkalite, log.expected)
     const floor = await runChild({ kind: 'floor-scan-rss', path: log.path })
     verify(`floor RSS scan of ${label} log`, floor, log.expected)
