@@ -90,7 +90,15 @@ export class ConsumerGroup {
   }
 
   #subscription(options: GroupConsumerOptions): Subscription {
-    const { topics, pattern } = options
+    const { topics, pattern, listeners } = options
+    if (listeners !== undefined && (typeof listeners !== 'object' || listeners === null)) {
+      throw new InvalidArgumentError(`listeners must be an object of functions { assigned?, revoked?, lost? }, got ${describeValue(listeners)}`, { groupId: this.groupId })
+    }
+    for (const [name, fn] of Object.entries(listeners ?? {})) {
+      if (!['assigned', 'revoked', 'lost'].includes(name) || typeof fn !== 'function') {
+        throw new InvalidArgumentError(`listeners.${name} must be one of assigned, revoked, lost, and a function`, { groupId: this.groupId })
+      }
+    }
     if ((topics === undefined) === (pattern === undefined)) {
       throw new InvalidArgumentError('A member subscribes to either topics (a list of names) or a pattern (a RegExp): give exactly one', { groupId: this.groupId })
     }
@@ -105,8 +113,6 @@ export class ConsumerGroup {
         throw new KafkaliteError('ERR_UNKNOWN_TOPIC_OR_PARTITION', `Unknown topic ${describeValue(topic)} (autoCreateTopicsEnable is false)`, { topic, groupId: this.groupId })
       }
     }
-    const listeners = options.listeners
-    if (listeners !== undefined && (typeof listeners !== 'object' || listeners === null)) throw new InvalidArgumentError(`listeners must be an object, got ${describeValue(listeners)}`)
     return { topics: [...new Set(topics)] }
   }
 }

@@ -422,6 +422,7 @@ export class GroupCoordinator {
     records.push(groupTombstone(groupId))
     const appended = this.write(groupId, records)
     if (group !== undefined) this.killGroup(group)
+    this.resets.delete(groupId)
     await this.durable(appended)
   }
 
@@ -445,6 +446,7 @@ export class GroupCoordinator {
     }
     if (group.state !== 'Dead') group.machine.transition('Dead', this.engine.clock.now())
     this.groups.delete(group.groupId)
+    this.resets.delete(group.groupId)
   }
 
   // ---------------------------------------------------------------------------------------------------
