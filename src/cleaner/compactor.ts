@@ -1,0 +1,381 @@
+/**
+ * One compaction round of one partition (Kafka's `Cleaner.doClean`):
+ *
+ *   1. Map: walk the dirty section [firstDirtyOffset, firstUncleanableOffset) and record each key's
+ *      latest offset in the bounded offset map. If the map fills up, the round ends where it stopped
+ *      (`endOffset`, possibly inside a segment); the rest stays dirty for the next round.
+ *   2. Group: the segments holding offsets below `endOffset` (clean and dirty), from the first, are
+ *      grouped so that each group's segments fit one segment (`segmentBytes`, `segmentIndexBytes`, and
+ *      relative offsets within int32): small segments merge on rewrite.
+ *   3. Clean: each group is rewritten into one `.cleaned` segment (batch-filter.ts decides what each
+ *      batch keeps; indexes are built as it is written), then swapped in (swap.ts).
+ *
+ * Batches that must stay even when all their records go, kept as empty batches (Kafka's RETAIN_EMPTY):
+ * - the last batch of each group, so that the new segment ends at the old group's last offset: that
+ *   is what makes a `.swap` segment name the exact range it replaces (swap.ts), and it keeps the log
+ *   end of a segment where it was (Kafka keeps the last batch of a round for the same reason);
+ * - the last batch of each producer id in the range cleaned, so that the producer's last offset and
+ *   sequence survive a rebuild of producer state from the log. Kafka keeps it only while the producer
+ *   is active; kafkalite keeps it for every producer id seen in the range (at most one 61-byte batch
+ *   per producer id), which keeps more than Kafka, never less.
+ *
+ * The round never blocks the event loop for long: it awaits `slice()` after every chunk it reads (at
+ * most `sliceBytes`, default 512 KiB) and between groups; `slice()` yields to the event loop
+ * (setImmediate) and throws CleaningAborted when the round must stop. Appends and reads run in
+ * between: appends only touch the active segment, which is never cleaned, and the segment objects are
+ * swapped synchronously. The alternative, a worker thread, would need its own file handles and a
+ * second copy of the codec state; slicing keeps one process-wide view of the files and costs a few
+ * microseconds per slice.
+ */
+import {
+  PRODUCER_ID_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  readBaseOffset,
+  readLastOffset,
+  readMaxTimestamp,
+  validateBatch,
+} from '../codec/record-batch'
+import type { ErrorContext } from '../errors/index'
+import type { FileSystem } from '../io/file-system'
+import type { PartitionLog } from '../storage/partition-log'
+import type { AppendedBatch, LogSegment } from '../storage/segment'
+import type { Offset, Position } from '../util/types'
+import { emptyBatchFor, filterBatch, type FilterContext, type FilterStats } from './batch-filter'
+import type { CleanableRange, CompactionConfig } from './cleanable'
+import { CleaningAborted } from './cleaner-state'
+import type { FileDeleter } from './file-deleter'
+import type { OffsetMap } from './offset-map'
+import { RecordCursor, batchFacts, recordsOf } from './record-cursor'
+import { ChunkBuffer, SegmentReader, forEachBatchIn, type BatchChunk } from './segment-reader'
+import { discardUncommitted, swapSegments } from './swap'
+
+const INT32_MAX = 0x7fffffff
+export const DEFAULT_SLICE_BYTES = 512 * 1024
+
+export interface CompactionInput {
+  log: PartitionLog
+  config: CompactionConfig
+  range: CleanableRange
+  map: OffsetMap
+  fs: FileSystem
+  deleter: FileDeleter
+  now: number
+  /** Yields to the event loop; throws CleaningAborted when the round must stop. */
+  slice: () => Promise<void>
+  sliceBytes?: number
+}
+
+export interface CompactionResult {
+  /** The first offset not cleaned by this round: the next round's firstDirtyOffset. */
+  endOffset: Offset
+  /** The map filled up before the dirty section ended (more rounds are needed). */
+  mapFull: boolean
+  keysMapped: number
+  groups: number
+  segmentsBefore: number
+  segmentsAfter: number
+  bytesBefore: number
+  bytesAfter: number
+  recordsRead: number
+  recordsKept: number
+  earliestDeleteHorizonMs: number | undefined
+}
+
+/** Producer id → last offset of its last batch in the range being cleaned. */
+type ProducerLastOffsets = Map<number, Offset>
+
+export async function compactOnce(input: CompactionInput): Promise<CompactionResult> {
+  const { log, range, map } = input
+  const sliceBytes = input.sliceBytes ?? DEFAULT_SLICE_BYTES
+  const context: ErrorContext = { topic: log.topic, partition: log.partition }
+  const producers: ProducerLastOffsets = new Map()
+  const chunks = new ChunkBuffer(sliceBytes)
+  const mapFull = await buildOffsetMap(input, producers, chunks)
+  const endOffset = Math.min(Math.max(map.latestOffset + 1, range.firstDirtyOffset), range.firstUncleanableOffset)
+  const toClean = log.segmentList.filter((s) => s.baseOffset < endOffset)
+  await surveyProducers(input, chunks, toClean, producers)
+  const stats: FilterStats = { recordsRead: 0, recordsKept: 0, earliestDeleteHorizonMs: undefined }
+  const filter: FilterContext = {
+    map,
+    mappedUpTo: endOffset - 1,
+    now: input.now,
+    deleteRetentionMs: input.config.deleteRetentionMs,
+    maxDecompressedBytes: input.config.maxDecompressedBatchBytes,
+    context,
+  }
+  const groups = groupSegmentsBySize(toClean, input.config, range.firstUncleanableOffset)
+  const result: CompactionResult = {
+    endOffset,
+    mapFull,
+    keysMapped: map.size,
+    groups: groups.length,
+    segmentsBefore: toClean.length,
+    segmentsAfter: 0,
+    bytesBefore: 0,
+    bytesAfter: 0,
+    recordsRead: 0,
+    recordsKept: 0,
+    earliestDeleteHorizonMs: undefined,
+  }
+  for (const group of groups) {
+    const cleaned = await cleanGroup(input, chunks, group, filter, producers, stats)
+    if (cleaned === undefined) continue
+    ensureStillInLog(log, group)
+    result.bytesBefore += group.reduce((n, s) => n + s.size, 0)
+    result.bytesAfter += cleaned.size
+    result.segmentsAfter++
+    await swapSegments(log, group, [cleaned], { fs: input.fs, deleter: input.deleter, fileDeleteDelayMs: input.config.fileDeleteDelayMs })
+    await input.slice()
+  }
+  result.recordsRead = stats.recordsRead
+  result.recordsKept = stats.recordsKept
+  result.earliestDeleteHorizonMs = stats.earliestDeleteHorizonMs
+  return result
+}
+
+/**
+ * Reads `segment` from `position` chunk by chunk, calling `visit` for each chunk and yielding to the
+ * event loop after each one. Stops early (returning false) when `visit` returns false.
+ */
+async function forEachChunk(
+  input: CompactionInput,
+  chunks: ChunkBuffer,
+  segment: LogSegment,
+  position: Position,
+  visit: (chunk: BatchChunk) => boolean,
+): Promise<boolean> {
+  const reader = new SegmentReader(input.fs, segment, chunks, position)
+  try {
+    for (let chunk = reader.next(); chunk !== undefined; chunk = reader.next()) {
+      if (!visit(chunk)) return false
+      await input.slice()
+    }
+    return true
+  } finally {
+    reader.close()
+  }
+}
+
+/**
+ * Step 1 (Kafka's `buildOffsetMap`). Returns whether the map filled up. Batches of the dirty section
+ * also feed `producers`.
+ */
+async function buildOffsetMap(input: CompactionInput, producers: ProducerLastOffsets, chunks: ChunkBuffer): Promise<boolean> {
+  const { log, map, range } = input
+  const start = range.firstDirtyOffset
+  map.clear()
+  const records = new RecordCursor()
+  const context: ErrorContext = { topic: log.topic, partition: log.partition }
+  const mapBatch = (buf: Buffer, pos: Position, size: number): boolean => {
+    const lastOffset = readLastOffset(buf, pos)
+    if (lastOffset < start) return true
+    const facts = batchFacts(buf, pos)
+    if (!facts.isControl && facts.count > 0) {
+      const r = records.reset(recordsOf(buf, pos, size, input.config.maxDecompressedBatchBytes, context), facts)
+      while (r.next()) {
+        if (r.keyStart >= 0 && r.offset >= start && !map.put(r.data, r.keyStart, r.keyEnd, r.offset)) return false
+      }
+    }
+    noteProducer(buf, pos, lastOffset, producers)
+    map.updateLatestOffset(lastOffset)
+    return true
+  }
+  const segments = log.segmentList.slice()
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!
+    const segmentEnd = i + 1 < segments.length ? segments[i + 1]!.baseOffset : Number.MAX_SAFE_INTEGER
+    if (segment.baseOffset >= range.firstUncleanableOffset) break
+    if (segmentEnd <= start) continue
+    const position = segment.baseOffset >= start ? 0 : (segment.translateOffset(start)?.position ?? segment.size)
+    const complete = await forEachChunk(input, chunks, segment, position, (chunk) => forEachBatchIn(chunk, mapBatch))
+    if (!complete) return true
+  }
+  return false
+}
+
+/** Producers' last batches in the clean part of the range (the dirty part was seen by the map pass). */
+async function surveyProducers(
+  input: CompactionInput,
+  chunks: ChunkBuffer,
+  segments: readonly LogSegment[],
+  producers: ProducerLastOffsets,
+): Promise<void> {
+  const firstDirtyOffset = input.range.firstDirtyOffset
+  const surveyBatch = (buf: Buffer, pos: Position): boolean => {
+    const lastOffset = readLastOffset(buf, pos)
+    if (lastOffset >= firstDirtyOffset) return false
+    if (!producers.has(readProducerId(buf, pos))) noteProducer(buf, pos, lastOffset, producers)
+    return true
+  }
+  for (const segment of segments) {
+    if (segment.baseOffset >= firstDirtyOffset) return
+    if (!(await forEachChunk(input, chunks, segment, 0, (chunk) => forEachBatchIn(chunk, surveyBatch)))) return
+  }
+}
+
+function readProducerId(buf: Buffer, pos: Position): number {
+  return Number(buf.readBigInt64BE(pos + PRODUCER_ID_OFFSET))
+}
+
+function noteProducer(buf: Buffer, pos: Position, lastOffset: Offset, producers: ProducerLastOffsets): void {
+  const producerId = readProducerId(buf, pos)
+  if (producerId < 0) return
+  const known = producers.get(producerId)
+  if (known === undefined || lastOffset > known) producers.set(producerId, lastOffset)
+}
+
+/**
+ * Step 2 (Kafka's `groupSegmentsBySize`): consecutive segments while their `.log` sizes fit
+ * `segmentBytes`, each index's size fits `segmentIndexBytes`, and the group's offsets stay within
+ * int32 of its base (bounded by the next segment's base offset, or the first uncleanable offset).
+ */
+export function groupSegmentsBySize(segments: readonly LogSegment[], config: Pick<CompactionConfig, 'segmentBytes' | 'segmentIndexBytes'>, firstUncleanableOffset: Offset): LogSegment[][] {
+  const groups: LogSegment[][] = []
+  let i = 0
+  while (i < segments.length) {
+    const first = segments[i]!
+    const group = [first]
+    let logBytes = first.size
+    let indexBytes = first.offsetIndex.file.sizeInBytes
+    let timeIndexBytes = first.timeIndex.file.sizeInBytes
+    i++
+    while (i < segments.length) {
+      const s = segments[i]!
+      const lastOffsetBound = (i + 1 < segments.length ? segments[i + 1]!.baseOffset : firstUncleanableOffset) - 1
+      const fits =
+        logBytes + s.size <= config.segmentBytes &&
+        indexBytes + s.offsetIndex.file.sizeInBytes <= config.segmentIndexBytes &&
+        timeIndexBytes + s.timeIndex.file.sizeInBytes <= config.segmentIndexBytes &&
+        (s.size === 0 || lastOffsetBound - first.baseOffset <= INT32_MAX)
+      if (!fits) break
+      group.push(s)
+      logBytes += s.size
+      indexBytes += s.offsetIndex.file.sizeInBytes
+      timeIndexBytes += s.timeIndex.file.sizeInBytes
+      i++
+    }
+    groups.push(group)
+  }
+  return groups
+}
+
+/**
+ * Step 3 for one group: writes the kept batches into a new `.cleaned` segment at the group's base
+ * offset. Returns undefined (and writes nothing) for a group without batches. On any failure the
+ * `.cleaned` files are removed before the error propagates.
+ */
+async function cleanGroup(
+  input: CompactionInput,
+  chunks: ChunkBuffer,
+  group: readonly LogSegment[],
+  filter: FilterContext,
+  producers: ProducerLastOffsets,
+  stats: FilterStats,
+): Promise<LogSegment | undefined> {
+  const cleaned = input.log.createCleanedSegment(group[0]!.baseOffset)
+  const writer = new SegmentWriter(cleaned, input.now)
+  // The header of the group's last batch so far (copied: the chunk buffer is reused), and whether that
+  // batch was written.
+  const lastHeader = Buffer.alloc(RECORD_BATCH_OVERHEAD)
+  let lastWritten: boolean | undefined
+  const cleanBatch = (buf: Buffer, pos: Position, size: number, position: Position): void => {
+    validateBatch(buf, pos, { ...filter.context, position })
+    const outcome = filterBatch(buf, pos, size, filter, stats)
+    lastWritten = true
+    if (outcome.kind === 'keep') writer.add(buf, pos, size)
+    else if (outcome.kind === 'rewrite') writer.addBuffer(outcome.batch)
+    else if (isLastOfProducer(buf, pos, producers)) writer.addBuffer(emptyBatchFor(buf, pos))
+    else lastWritten = false
+    buf.copy(lastHeader, 0, pos, pos + RECORD_BATCH_OVERHEAD)
+  }
+  try {
+    for (const segment of group) {
+      await forEachChunk(input, chunks, segment, 0, (chunk) => {
+        forEachBatchIn(chunk, (buf, pos, size) => cleanBatch(buf, pos, size, chunk.position + pos))
+        writer.flushIfFull()
+        return true
+      })
+    }
+    if (lastWritten === undefined) {
+      discardUncommitted(input.fs, [cleaned])
+      return undefined
+    }
+    if (!lastWritten) writer.addBuffer(emptyBatchFor(lastHeader, 0))
+    writer.finish()
+    return cleaned
+  } catch (e) {
+    if (e instanceof CleaningAborted || isTypedError(e)) discardUncommitted(input.fs, [cleaned])
+    throw e
+  }
+}
+
+function isTypedError(e: unknown): boolean {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === 'string'
+}
+
+function isLastOfProducer(buf: Buffer, pos: Position, producers: ProducerLastOffsets): boolean {
+  const producerId = readProducerId(buf, pos)
+  return producerId >= 0 && producers.get(producerId) === readLastOffset(buf, pos)
+}
+
+/** The round's group still sits in the log, unchanged (nothing else may replace segments meanwhile). */
+function ensureStillInLog(log: PartitionLog, group: readonly LogSegment[]): void {
+  const segments = log.segmentList
+  const first = segments.indexOf(group[0]!)
+  if (log.isClosed || first < 0 || group.some((s, i) => segments[first + i] !== s)) {
+    throw new CleaningAborted(`the segments of ${log.topic}-${log.partition} changed during the round`)
+  }
+}
+
+/**
+ * Buffers kept batches and appends them to the cleaned segment about a megabyte at a time, so that
+ * the segment's indexes are built exactly as for appended data (LogSegment.append).
+ */
+class SegmentWriter {
+  private static readonly FLUSH_BYTES = 1024 * 1024
+  private buf = Buffer.allocUnsafe(SegmentWriter.FLUSH_BYTES)
+  private used = 0
+  private batches: AppendedBatch[] = []
+
+  constructor(
+    private readonly segment: LogSegment,
+    private readonly now: number,
+  ) {}
+
+  add(src: Buffer, pos: Position, size: number): void {
+    if (this.used + size > this.buf.length) {
+      this.flush()
+      if (size > this.buf.length) this.buf = Buffer.allocUnsafe(size)
+    }
+    src.copy(this.buf, this.used, pos, pos + size)
+    this.batches.push({
+      start: this.used,
+      size,
+      baseOffset: readBaseOffset(src, pos),
+      lastOffset: readLastOffset(src, pos),
+      maxTimestamp: readMaxTimestamp(src, pos),
+    })
+    this.used += size
+  }
+
+  addBuffer(batch: Buffer): void {
+    this.add(batch, 0, batch.length)
+  }
+
+  flushIfFull(): void {
+    if (this.used >= SegmentWriter.FLUSH_BYTES / 2) this.flush()
+  }
+
+  /** Appends what is buffered and writes the final time-index entry (the segment is closed). */
+  finish(): void {
+    this.flush()
+    this.segment.onBecomeInactive()
+  }
+
+  private flush(): void {
+    if (this.batches.length === 0) return
+    this.segment.append(this.buf, this.batches, this.now)
+    this.batches = []
+    this.used = 0
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Reads the records of one batch without building objects: the cleaner only needs each record's
+ * extent, offset, timestamp, where its key is, and whether its value is null. The record format is
+ * documented once, in codec/record-batch.ts; this cursor reads the same fields in the same order:
+ *
+ *   length varint | attributes int8 | timestampDelta varlong | offsetDelta varint |
+ *   keyLength varint (-1 = null) | key | valueLength varint (-1 = null) | value | headers…
+ *
+ * A record's bytes (length prefix included) depend only on the batch's baseOffset and baseTimestamp,
+ * which compaction keeps, so a retained record can be copied into the rewritten batch byte for byte.
+ *
+ * The cursor trusts nothing it does not need: every length is bounds-checked, and a record that runs past
+ * its batch is a CorruptRecordError (batches were CRC-checked when they entered the log).
+ */
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  readBaseOffset,
+  readMaxTimestamp,
+} from '../codec/record-batch'
+import { decompress, compressionCodecFromId, type CompressionCodec } from '../codec/compression/index'
+import { readVarint, readVarlong, type Cursor } from '../codec/varint'
+import { CorruptRecordError, type ErrorContext } from '../errors/index'
+import type { Offset, Position, TimestampMs } from '../util/types'
+
+const CODEC_MASK = 0x07
+const LOG_APPEND_TIME_MASK = 0x08
+const CONTROL_MASK = 0x20
+const DELETE_HORIZON_MASK = 0x40
+
+/** The records section of a batch, decompressed if needed. */
+export interface RecordsView {
+  data: Buffer
+  start: Position
+  end: Position
+  count: number
+  codec: CompressionCodec
+}
+
+/** The header fields the cleaner reads, from a batch at `pos` in `buf`. */
+export interface BatchFacts {
+  baseOffset: Offset
+  attributes: number
+  isControl: boolean
+  hasDeleteHorizon: boolean
+  logAppendTime: boolean
+  baseTimestamp: TimestampMs
+  maxTimestamp: TimestampMs
+  count: number
+}
+
+export function batchFacts(buf: Buffer, pos: Position): BatchFacts {
+  const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
+  return {
+    baseOffset: readBaseOffset(buf, pos),
+    attributes,
+    isControl: (attributes & CONTROL_MASK) !== 0,
+    hasDeleteHorizon: (attributes & DELETE_HORIZON_MASK) !== 0,
+    logAppendTime: (attributes & LOG_APPEND_TIME_MASK) !== 0,
+    baseTimestamp: Number(buf.readBigInt64BE(pos + BASE_TIMESTAMP_OFFSET)),
+    maxTimestamp: readMaxTimestamp(buf, pos),
+    count: buf.readInt32BE(pos + RECORDS_COUNT_OFFSET),
+  }
+}
+
+/** The records of the batch `buf[pos, pos+size)`, inflated when the batch is compressed. */
+export function recordsOf(buf: Buffer, pos: Position, size: number, maxDecompressedBytes: number, context: ErrorContext): RecordsView {
+  const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
+  const codec = compressionCodecFromId(attributes & CODEC_MASK)
+  const count = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
+  if (codec === undefined) throw new CorruptRecordError(`Batch at offset ${readBaseOffset(buf, pos)} has unknown compression ${attributes & CODEC_MASK}`, context)
+  if (codec === 'none' || count === 0) return { data: buf, start: pos + RECORDS_OFFSET, end: pos + size, count, codec }
+  const data = decompress(codec, buf.subarray(pos + RECORDS_OFFSET, pos + size), maxDecompressedBytes, context)
+  return { data, start: 0, end: data.length, count, codec }
+}
+
+/**
+ * Steps through the records of a batch, exposing the current record's fields (a cursor rather than a
+ * callback, so that each call site stays monomorphic and the loop is inlined: this runs once per record
+ * in both passes of a round). Under LogAppendTime every record's timestamp is the batch's maxTimestamp,
+ * as readers see it.
+ *
+ *   const records = new RecordCursor()
+ *   records.reset(view, facts)
+ *   while (records.next()) use(records.offset, records.keyStart, ...)
+ */
+export class RecordCursor {
+  /** [start, end) of the current record in `data`, length prefix included. */
+  start: Position = 0
+  end: Position = 0
+  offset: Offset = 0
+  timestamp: TimestampMs = 0
+  /** Position of the key in `data`, or -1 for a null key. */
+  keyStart: Position = -1
+  keyEnd: Position = -1
+  valueIsNull = false
+  data: Buffer = EMPTY
+  private readonly cursor: Cursor = { pos: 0, end: 0 }
+  private remaining = 0
+  private viewEnd = 0
+  private baseOffset: Offset = 0
+  private baseTimestamp: TimestampMs = 0
+  private fixedTimestamp: TimestampMs | undefined
+
+  reset(view: RecordsView, facts: BatchFacts): this {
+    this.data = view.data
+    this.cursor.pos = view.start
+    this.viewEnd = view.end
+    this.remaining = view.count
+    this.baseOffset = facts.baseOffset
+    this.baseTimestamp = facts.baseTimestamp
+    this.fixedTimestamp = facts.logAppendTime ? facts.maxTimestamp : undefined
+    return this
+  }
+
+  /** Moves to the next record; false after the last (having checked that nothing follows it). */
+  next(): boolean {
+    const cursor = this.cursor
+    if (this.remaining === 0) {
+      if (cursor.pos !== this.viewEnd) throw this.corrupt(`${this.viewEnd - cursor.pos} bytes follow the last record`)
+      return false
+    }
+    this.remaining--
+    const data = this.data
+    const start = cursor.pos
+    cursor.end = this.viewEnd
+    const length = readVarint(data, cursor)
+    const end = cursor.pos + length
+    if (length < 1 || end > this.viewEnd) throw this.corrupt(`invalid record length ${length}`)
+    cursor.end = end
+    cursor.pos++ // attributes, unused in v2
+    const timestampDelta = readVarlong(data, cursor)
+    const offsetDelta = readVarint(data, cursor)
+    const keyLength = readVarint(data, cursor)
+    const keyStart = keyLength < 0 ? -1 : cursor.pos
+    if (keyLength > 0) cursor.pos += keyLength
+    if (cursor.pos > end) throw this.corrupt(`a key of ${keyLength} bytes runs past its record`)
+    const valueLength = readVarint(data, cursor)
+    this.start = start
+    this.end = end
+    this.offset = this.baseOffset + offsetDelta
+    this.timestamp = this.fixedTimestamp ?? this.baseTimestamp + timestampDelta
+    this.keyStart = keyStart
+    this.keyEnd = keyStart < 0 ? -1 : keyStart + keyLength
+    this.valueIsNull = valueLength < 0
+    cursor.pos = end
+    return true
+  }
+
+  private corrupt(what: string): CorruptRecordError {
+    return new CorruptRecordError(`A record of the batch at offset ${this.baseOffset} is corrupt: ${what}`, { offset: this.baseOffset })
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
