@@ -45,6 +45,7 @@ export class PartitionQueue {
 
 export class Accumulator {
   private readonly queues = new Map<string, PartitionQueue>()
+  private readonly byTopic = new Map<string, PartitionQueue[]>()
 
   constructor(
     private readonly clock: Clock,
@@ -59,11 +60,17 @@ export class Accumulator {
   }
 
   queue(topic: string, partition: number): PartitionQueue {
-    const key = `${partition}:${topic}`
-    let q = this.queues.get(key)
+    // Looked up per record: a topic → partition-indexed array, so no key string is built per lookup.
+    let byPartition = this.byTopic.get(topic)
+    if (byPartition === undefined) {
+      byPartition = []
+      this.byTopic.set(topic, byPartition)
+    }
+    let q = byPartition[partition]
     if (q === undefined) {
       q = new PartitionQueue(topic, partition)
-      this.queues.set(key, q)
+      byPartition[partition] = q
+      this.queues.set(`${partition}:${topic}`, q)
     }
     return q
   }
@@ -74,8 +81,11 @@ export class Accumulator {
    */
   fits(topic: string, partition: number, record: PreparedRecord, maxBatchBytes: number): boolean {
     const batch = this.queue(topic, partition).open
-    if (batch === undefined) return true
-    const grown = batch.sizeInBytes + batch.sizeOf(record)
+    return batch === undefined || this.hasRoom(batch, batch.sizeOf(record), maxBatchBytes)
+  }
+
+  private hasRoom(batch: ProducerBatch, recordBytes: number, maxBatchBytes: number): boolean {
+    const grown = batch.sizeInBytes + recordBytes
     return grown <= this.batchSize && grown <= maxBatchBytes
   }
 
@@ -92,10 +102,19 @@ export class Accumulator {
     maxBatchBytes: number,
     now: TimestampMs,
   ): { queue: PartitionQueue; full: boolean } {
+    // One queue lookup and one size computation per record (this runs for every record sent).
     const q = this.queue(topic, partition)
-    if (!this.fits(topic, partition, record, maxBatchBytes)) this.close(q)
-    const batch = q.open ?? this.openBatch(q, now)
-    batch.add(record, call, index, batch.sizeOf(record))
+    let batch = q.open
+    let size = batch === undefined ? 0 : batch.sizeOf(record)
+    if (batch !== undefined && !this.hasRoom(batch, size, maxBatchBytes)) {
+      this.close(q)
+      batch = undefined
+    }
+    if (batch === undefined) {
+      batch = this.openBatch(q, now)
+      size = batch.sizeOf(record)
+    }
+    batch.add(record, call, index, size)
     const full = batch.sizeInBytes >= this.batchSize
     if (full) this.close(q)
     return { queue: q, full }
