@@ -238,10 +238,8 @@ export class MemberSession implements MemberHandle {
     const topics = await this.topicsToJoin()
     if (this.rebalanceProtocol === 'eager') {
       const owned = this.ownedPartitions
-      if (owned.length > 0) {
-        this.previous = { partitions: owned, generation: this.generation }
-        await this.revoke(owned, errors)
-      }
+      this.previous = { partitions: owned, generation: this.generation }
+      if (owned.length > 0) await this.revoke(owned, errors)
     } else {
       const unsubscribed = this.ownedPartitions.filter((tp) => !topics.includes(tp.topic))
       if (unsubscribed.length > 0) await this.revoke(unsubscribed, errors)
@@ -261,7 +259,9 @@ export class MemberSession implements MemberHandle {
         topics,
         protocols: this.config.partitionAssignmentStrategy,
         ownedPartitions: cooperative ? this.ownedPartitions : this.previous.partitions,
-        ownedGeneration: cooperative ? (this.owned.size > 0 ? this.generation : -1) : this.previous.generation,
+        // -1 only for a member that has never had an assignment: the coordinator then keeps what it has
+        // stored for it (a static member's assignment from before a restart).
+        ownedGeneration: cooperative ? this.generation : this.previous.generation,
         handle: this,
       })
       this.memberId = ticket.memberId
