@@ -5,7 +5,7 @@
  * crash (at-most-once); a new group with "latest" skips history while "earliest" replays it.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { expectCode, openEnv, owned, pollAll, pollNow, produce, settle, values, type Env } from './helpers'
+import { expectCode, GatedFileSystem, openEngineEnv, openEnv, owned, pollAll, pollNow, produce, settle, values, type Env } from './helpers'
 
 describe('Consumer groups > commits', () => {
   let env: Env
@@ -115,6 +115,30 @@ describe('Consumer groups > commits', () => {
     const error = await expectCode(() => member.commit([{ topic: 't', partition: 0, offset: 1 }]), 'ERR_ILLEGAL_GENERATION')
     expect(error.context).toMatchObject({ generation: member.generation, currentGeneration: group.describe().generation })
     expect(group.describe().partitions.map((p) => p.committedOffset)).toEqual(stored)
+  })
+
+  it('a commit while the group completes a rebalance (the new generation not yet durable) is ERR_REBALANCE_IN_PROGRESS', async () => {
+    const fs = new GatedFileSystem()
+    const engineEnv = await openEngineEnv({}, fs)
+    try {
+      await engineEnv.engine.createTopic('t', { partitions: 2 })
+      const group = engineEnv.group('g')
+      const a = group.consumer({ topics: ['t'] })
+      await pollAll([a], 2)
+      const b = group.consumer({ topics: ['t'] })
+      await pollNow(b)
+      fs.hold()
+      await pollNow(a) // a joins again: every member has joined; the new generation waits for its fsync
+      expect(group.state).toBe('CompletingRebalance')
+      await expectCode(() => a.commit([{ topic: 't', partition: 0, offset: 0 }]), 'ERR_REBALANCE_IN_PROGRESS')
+      fs.release()
+      await pollAll([a, b], 4)
+      expect(group.state).toBe('Stable')
+      await a.commit()
+    } finally {
+      fs.release()
+      await engineEnv.engine.close()
+    }
   })
 
   it('commit after close is ERR_CLOSED', async () => {

@@ -13,6 +13,7 @@ import { GroupCoordinator } from '../../src/group/coordinator'
 import type { GroupConsumer } from '../../src/group/member'
 import { ManualClock } from '../../src/io/clock'
 import { MemoryFileSystem } from '../../src/io/memory-fs'
+import type { FileHandle, FileSystem } from '../../src/io/file-system'
 
 export const T0 = 1_700_000_000_000
 export const DIR = '/data'
@@ -116,9 +117,9 @@ export interface EngineEnv {
   produce(topic: string, partition: number, values: string[], timestamp?: number): number
 }
 
-export async function openEngineEnv(extra: EngineConfigInput = {}): Promise<EngineEnv> {
+export async function openEngineEnv(extra: EngineConfigInput = {}, fs: FileSystem = new MemoryFileSystem()): Promise<EngineEnv> {
   const clock = new ManualClock(T0)
-  const engine = await Engine.open({ dir: DIR, fs: new MemoryFileSystem(), clock, ...TEST_ENGINE, ...extra })
+  const engine = await Engine.open({ dir: DIR, fs, clock, ...TEST_ENGINE, ...extra })
   const coordinator = GroupCoordinator.open(engine)
   return {
     engine,
@@ -129,5 +130,33 @@ export async function openEngineEnv(extra: EngineConfigInput = {}): Promise<Engi
       const batch = encodeRecordBatch({ records: values.map((v, i) => ({ key: null, value: Buffer.from(v), timestamp: timestamp + i })) })
       return engine.log(topic, partition).append(batch).baseOffset
     },
+  }
+}
+
+/**
+ * A MemoryFileSystem whose file fsyncs can be held at a gate: while `hold()` is on, every `sync()` waits
+ * until `release()`. Lets a test look at the group while a stored generation is not yet durable.
+ */
+export class GatedFileSystem extends MemoryFileSystem {
+  private gate: Promise<void> | undefined
+  private open_: (() => void) | undefined
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open_ = resolve))
+  }
+
+  release(): void {
+    this.open_?.()
+    this.gate = undefined
+  }
+
+  override open(path: string, mode: 'r' | 'rw'): FileHandle {
+    const handle = super.open(path, mode)
+    const sync = handle.sync.bind(handle)
+    handle.sync = async () => {
+      if (this.gate !== undefined) await this.gate
+      return sync()
+    }
+    return handle
   }
 }
