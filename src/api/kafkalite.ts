@@ -16,6 +16,7 @@ import {
   type TopicDescription,
 } from '../engine/engine'
 import type { OpenReport } from '../engine/open-report'
+import type { CleanerRunReport } from '../cleaner/cleaner-manager'
 import type { ConsumerConfigInput } from '../config/consumer-config'
 import { Consumer } from '../consumer/consumer'
 import { InvalidConfigError } from '../errors/index'
@@ -98,6 +99,23 @@ export class Kafkalite {
 
   describeTopic(name: string): TopicDescription {
     return this.#engine.describeTopic(name)
+  }
+
+  /**
+   * Kafka's DeleteRecords for one partition: records below `beforeOffset` (-1: the high watermark)
+   * become unreadable at once (ERR_OFFSET_OUT_OF_RANGE past the high watermark). Resolves with the new
+   * log start offset, Kafka's low watermark.
+   */
+  deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<{ lowWatermark: number }> {
+    return this.#engine.deleteRecords(topic, partition, beforeOffset)
+  }
+
+  /**
+   * Runs retention and compaction now, one pass over every partition (they also run in the background
+   * every min(logRetentionCheckIntervalMs, logCleanerBackoffMs)). For tests and maintenance scripts.
+   */
+  runCleaners(): Promise<CleanerRunReport> {
+    return this.#engine.runCleaners()
   }
 
   /** The topic `name`; ERR_UNKNOWN_TOPIC_OR_PARTITION if it does not exist. */

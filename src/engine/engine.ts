@@ -13,7 +13,7 @@
  *   7. remove the clean-shutdown marker, durably, before anything can append.
  * If any step fails, what was opened is closed again and the lock released; no marker is written.
  *
- * Close, in order: stop the checkpoint timer; run the close hooks (producers flush, groups leave) in
+ * Close, in order: stop the checkpoint timer and the cleaner (cleaner/cleaner-manager.ts); run the close hooks (producers flush, groups leave) in
  * reverse order of registration; close every log (each flushes); write both checkpoints; write the
  * clean-shutdown marker last, and only if every log closed cleanly; release the lock.
  *
@@ -42,6 +42,8 @@ import type { CleanShutdownState } from '../storage/recovery'
 import type { PartitionLog } from '../storage/partition-log'
 import { Mutex } from '../util/mutex'
 import type { Offset } from '../util/types'
+import { CleanerManager, type CleanableLog, type CleanerRunReport } from '../cleaner/cleaner-manager'
+import type { CleanerState } from '../cleaner/cleaner-state'
 import { CheckpointTask } from './checkpoint-task'
 import { checkPartitionCount, checkTopicArgument, isPlainObject, unknownTopicOrPartition } from './checks'
 import { deletePartitionDir, scanRoot } from './data-dir'
@@ -74,6 +76,14 @@ export interface PartitionDescription {
   /** Bytes in `.log` files. */
   size: number
   segmentCount: number
+  /** The cleaner's state for this partition (cleaner/cleaner-state.ts). */
+  cleanerState: CleanerState
+  /** Uncompacted share of the compactable bytes (0 unless the policy includes "compact"). */
+  dirtyRatio: number
+  /** When compaction last finished a round here (clock ms), or null. */
+  lastCleanTimeMs: number | null
+  /** Bytes compaction removed from this partition since the directory was opened. */
+  bytesReclaimed: number
 }
 
 export interface TopicDescription {
@@ -99,6 +109,8 @@ export class Engine {
   private producerIds: ProducerIdAllocator | undefined
   private report: OpenReport | undefined
   private readonly checkpoints: CheckpointTask
+  /** Retention and compaction for every partition (cleaner/cleaner-manager.ts). */
+  private readonly cleaner: CleanerManager
   private closing: Promise<void> | undefined
 
   private constructor(dir: string, fs: FileSystem, clock: Clock, config: Readonly<EngineConfig>) {
@@ -114,6 +126,26 @@ export class Engine {
         if (this.lifecycle.state === 'open') await this.writeCheckpoints()
       }),
     )
+    this.cleaner = new CleanerManager(
+      {
+        fs,
+        clock,
+        dataDir: dir,
+        logs: () => this.cleanableLogs(),
+        // Retention and deleteRecords move log start offsets; close writes the checkpoint anyway.
+        checkpointLogStartOffsets: () =>
+          this.admin.run(async () => {
+            if (this.lifecycle.state === 'open') await this.writeCheckpoints()
+          }),
+      },
+      {
+        dedupeBufferSize: config.logCleanerDedupeBufferSize,
+        loadFactor: config.logCleanerIoBufferLoadFactor,
+        compactionEnabled: config.logCleanerEnable,
+        // One timer for both Kafka tasks: retention checks are cheap (segment metadata only).
+        intervalMs: Math.min(config.logRetentionCheckIntervalMs, config.logCleanerBackoffMs),
+      },
+    )
   }
 
   /** Opens (or creates) a data directory; see the module comment for the steps. */
@@ -128,6 +160,7 @@ export class Engine {
     }
     engine.lifecycle.transition('open')
     engine.checkpoints.start()
+    engine.cleaner.start()
     return engine
   }
 
@@ -257,8 +290,16 @@ export class Engine {
       checkTopicArgument(name)
       await this.admin.run(async () => {
         this.lifecycle.ensureOpen()
-        this.requireTopic(name)
-        await this.topics.remove(name)
+        const live = this.requireTopic(name)
+        // No cleaner work may run on a partition while its directory goes away.
+        for (const log of live.logs) await this.cleaner.abortAndPause(log)
+        try {
+          await this.topics.remove(name)
+        } catch (e) {
+          for (const log of live.logs) this.cleaner.resume(log)
+          throw e
+        }
+        for (const log of live.logs) this.cleaner.forgetPartition(name, log.partition)
       })
     })
   }
@@ -328,16 +369,42 @@ export class Engine {
     return {
       name,
       topicId: live.record.topicId,
-      partitions: live.logs.map((log) => ({
-        partition: log.partition,
-        logStartOffset: log.logStartOffset,
-        logEndOffset: log.logEndOffset,
-        highWatermark: log.highWatermark,
-        size: log.size,
-        segmentCount: log.segmentCount,
-      })),
+      partitions: live.logs.map((log) => {
+        const cleaner = this.cleaner.describe(log, live.config)
+        return {
+          partition: log.partition,
+          logStartOffset: log.logStartOffset,
+          logEndOffset: log.logEndOffset,
+          highWatermark: log.highWatermark,
+          size: log.size,
+          segmentCount: log.segmentCount,
+          cleanerState: cleaner.cleanerState,
+          dirtyRatio: cleaner.dirtyRatio,
+          lastCleanTimeMs: cleaner.lastCleanTimeMs,
+          bytesReclaimed: cleaner.bytesReclaimed,
+        }
+      }),
       config: live.config,
     }
+  }
+
+  /**
+   * Runs one cleaner pass now over every partition: idle segment rolls (segmentMs), retention, and one
+   * compaction round per partition that needs one. Deterministic with a manual clock; the background
+   * pass runs every min(logRetentionCheckIntervalMs, logCleanerBackoffMs) anyway.
+   */
+  runCleaners(): Promise<CleanerRunReport> {
+    return this.guard(() => this.cleaner.runOnce())
+  }
+
+  /**
+   * Kafka's DeleteRecords: records of the partition below `beforeOffset` (-1: the high watermark)
+   * become unreadable at once and their whole segments are deleted; ERR_OFFSET_OUT_OF_RANGE past the
+   * high watermark. Resolves with the new log start offset (Kafka's low watermark) once it is
+   * checkpointed.
+   */
+  deleteRecords(topic: string, partition: number, beforeOffset: Offset): Promise<{ lowWatermark: Offset }> {
+    return this.guard(() => this.cleaner.deleteRecords(this.log(topic, partition), beforeOffset))
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -348,14 +415,16 @@ export class Engine {
     return (this.closing ??= this.shutdown())
   }
 
-  /** Resolves when the background work started so far (a periodic checkpoint) has finished. For tests. */
-  idle(): Promise<void> {
-    return this.checkpoints.idle()
+  /** Resolves when the background work started so far (a periodic checkpoint or cleaner pass) has finished. For tests. */
+  async idle(): Promise<void> {
+    await Promise.all([this.checkpoints.idle(), this.cleaner.idle()])
   }
 
   private async shutdown(): Promise<void> {
     this.lifecycle.transition('closing')
     this.checkpoints.stop()
+    // Before the logs close: a running round stops at its next slice (a committed swap is finished).
+    await this.cleaner.stop()
     let failure: unknown
     for (const hook of [...this.closeHooks].reverse()) {
       try {
@@ -484,6 +553,14 @@ export class Engine {
   private async guard<T>(fn: () => Promise<T>): Promise<T> {
     this.lifecycle.ensureOpen()
     return fn()
+  }
+
+  /** Every open partition with its topic's current config, for the cleaner. */
+  private cleanableLogs(): CleanableLog[] {
+    return this.topics.names().flatMap((name) => {
+      const live = this.topics.get(name)!
+      return live.logs.map((log) => ({ log, config: live.config }))
+    })
   }
 
   /** Assumes: under `admin`, so no log is being added or removed while the offsets are collected. */

@@ -261,7 +261,18 @@ describe.each(DIRS)('Engine topics ($name fs)', ({ make }) => {
     await log.flush()
     const d = e.describeTopic('t')
     expect(d.name).toBe('t')
-    expect(d.partitions[0]).toEqual({ partition: 0, logStartOffset: 0, logEndOffset: 0, highWatermark: 0, size: 0, segmentCount: 1 })
+    expect(d.partitions[0]).toEqual({
+      partition: 0,
+      logStartOffset: 0,
+      logEndOffset: 0,
+      highWatermark: 0,
+      size: 0,
+      segmentCount: 1,
+      cleanerState: 'idle',
+      dirtyRatio: 0,
+      lastCleanTimeMs: null,
+      bytesReclaimed: 0,
+    })
     expect(d.partitions[1]).toMatchObject({ partition: 1, logStartOffset: 0, logEndOffset: 3, highWatermark: 3, segmentCount: 3 })
     expect(d.partitions[1]!.size).toBe(log.size)
     expect(d.partitions[1]!.size).toBeGreaterThan(0)
