@@ -20,105 +20,40 @@
  *
  * Errors: a typed (KafkaliteError) failure of one partition is recorded in the report and in its
  * description, and does not stop the pass; anything else (a bug, or a test's simulated crash) propagates
- * from `runOnce`. The background timer never lets an error escape.
+ * from `runOnce`. The background timer (scheduler.ts) never lets an error escape.
  */
 import { InvalidArgumentError, OffsetOutOfRangeError, isKafkaliteError } from '../errors/index'
-import type { Clock, TimerHandle } from '../io/clock'
-import type { FileSystem } from '../io/file-system'
 import type { PartitionLog } from '../storage/partition-log'
 import { Mutex } from '../util/mutex'
 import type { Offset } from '../util/types'
-import { cleanableRange, shouldClean, type CleanableRange, type CompactionConfig } from './cleanable'
+import { cleanableRange, shouldClean, type CleanableRange } from './cleanable'
 import { CleanerCheckpoint } from './cleaner-checkpoint'
-import { CleanerStateMachine, CleaningAborted, type CleanerState } from './cleaner-state'
+import { CleanerStateMachine, CleaningAborted } from './cleaner-state'
 import { compactOnce, DEFAULT_SLICE_BYTES, type CompactionResult } from './compactor'
 import { FileDeleter } from './file-deleter'
 import { OffsetMap } from './offset-map'
 import { applyRetention, deleteOldSegments, logStartOffsetPredicate, type DeletionEffects, type RetentionConfig, type SegmentDeletedEvent } from './retention'
+import { CleanerScheduler } from './scheduler'
+import type {
+  CleanableLog,
+  CleanerHost,
+  CleanerOptions,
+  CleanerRunReport,
+  CleanerTopicConfig,
+  CompactionSummary,
+  PartitionCleanerDescription,
+} from './types'
 
-export type CleanerTopicConfig = RetentionConfig & CompactionConfig
-
-/** One partition as the engine hands it over: its log and its topic's current config. */
-export interface CleanableLog {
-  log: PartitionLog
-  config: Readonly<CleanerTopicConfig>
-}
-
-/** What the cleaner needs from the engine. */
-export interface CleanerHost {
-  readonly fs: FileSystem
-  readonly clock: Clock
-  /** Data directory root, for `cleaner-offset-checkpoint`; omitted, the checkpoint stays in memory. */
-  readonly dataDir?: string
-  /** The open partitions now (called at the start of every pass; a closed log is skipped). */
-  logs(): Iterable<CleanableLog>
-  /** Makes the current log start offsets durable (the engine's log-start-offset-checkpoint). */
-  checkpointLogStartOffsets?(): Promise<void>
-}
-
-export interface CleanerOptions {
-  /** Memory of the key → offset map (engine: logCleanerDedupeBufferSize). Default 128 MiB. */
-  dedupeBufferSize?: number
-  /** How full the map may get (engine: logCleanerIoBufferLoadFactor). Default 0.9. */
-  loadFactor?: number
-  /** Compact topics whose policy includes "compact" (engine: logCleanerEnable). Default true. */
-  compactionEnabled?: boolean
-  /** Period of the background pass started by `start()`. Default 15000 (Kafka's log.cleaner.backoff.ms). */
-  intervalMs?: number
-  /** Bytes a round reads between two yields to the event loop. Default 512 KiB. */
-  sliceBytes?: number
-  /** How a round yields between slices. Default: `setImmediate`. Tests inject a gate. */
-  yieldSlice?: () => Promise<void>
-}
-
-export interface CompactionSummary {
-  topic: string
-  partition: number
-  firstDirtyOffset: Offset
-  /** The next round's first dirty offset. */
-  endOffset: Offset
-  mapFull: boolean
-  keysMapped: number
-  segmentsBefore: number
-  segmentsAfter: number
-  bytesBefore: number
-  bytesAfter: number
-  recordsRead: number
-  recordsKept: number
-  /** Wall-clock duration of the round (performance.now), for throughput figures. */
-  durationMs: number
-}
-
-export interface CleanerError {
-  topic: string
-  partition: number
-  error: Error
-}
-
-export interface CleanerRunReport {
-  /** Idle active segments rolled because they were older than segmentMs. */
-  rolled: number
-  deleted: SegmentDeletedEvent[]
-  compactions: CompactionSummary[]
-  errors: CleanerError[]
-  /** A round stopped because the offset map was full: another pass will continue it. */
-  moreWork: boolean
-}
-
-/** The cleaner's view of one partition, for `describeTopic`. */
-export interface PartitionCleanerDescription {
-  cleanerState: CleanerState
-  /** Cleanable / (clean + cleanable) bytes; 0 for a partition that is not compacted. */
-  dirtyRatio: number
-  firstDirtyOffset: Offset
-  lastCleanTimeMs: number | null
-  /** Bytes compaction removed since the cleaner started. */
-  bytesReclaimed: number
-  /** Bytes retention deleted since the cleaner started. */
-  bytesDeleted: number
-  compactionRounds: number
-  lastError: string | null
-}
+export type {
+  CleanableLog,
+  CleanerError,
+  CleanerHost,
+  CleanerOptions,
+  CleanerRunReport,
+  CleanerTopicConfig,
+  CompactionSummary,
+  PartitionCleanerDescription,
+} from './types'
 
 interface PartitionEntry {
   readonly log: PartitionLog
@@ -141,7 +76,6 @@ export class CleanerManager {
   private readonly dedupeBufferSize: number
   private readonly loadFactor: number
   private readonly compactionEnabled: boolean
-  private readonly intervalMs: number
   private readonly sliceBytes: number
   private readonly yieldSlice: () => Promise<void>
   private readonly checkpoint: CleanerCheckpoint
@@ -151,9 +85,7 @@ export class CleanerManager {
   private readonly compactedListeners = new Set<(summary: CompactionSummary) => void>()
   private map: OffsetMap | undefined
   private passes: Promise<unknown> = Promise.resolve()
-  private timer: TimerHandle | undefined
-  private background: Promise<void> = Promise.resolve()
-  private running = false
+  private readonly scheduler: CleanerScheduler
   private stopping = false
   /** Failures of background work (timers), kept for describe and tests. */
   readonly backgroundErrors: unknown[] = []
@@ -165,11 +97,14 @@ export class CleanerManager {
     this.loadFactor = options.loadFactor ?? 0.9
     OffsetMap.capacity(this.dedupeBufferSize, this.loadFactor)
     this.compactionEnabled = options.compactionEnabled ?? true
-    this.intervalMs = options.intervalMs ?? 15000
     this.sliceBytes = options.sliceBytes ?? DEFAULT_SLICE_BYTES
     this.yieldSlice = options.yieldSlice ?? setImmediateYield
     this.checkpoint = new CleanerCheckpoint(host.fs, host.dataDir)
     this.deleter = new FileDeleter(host.fs, host.clock, (e) => this.backgroundErrors.push(e))
+    this.scheduler = new CleanerScheduler(host.clock, options.intervalMs ?? 15000, async () => {
+      const report = await this.runOnce()
+      for (const e of report.errors) this.backgroundErrors.push(e.error)
+    }, (e) => this.backgroundErrors.push(e))
   }
 
   /** Bytes held by the offset map: 0 before the first round, then exactly `dedupeBufferSize`. */
@@ -220,14 +155,12 @@ export class CleanerManager {
 
   /** Resolves when the background pass started by the timer so far has finished (for tests). */
   idle(): Promise<void> {
-    return this.background
+    return this.scheduler.idle()
   }
 
   /** Runs a pass every `intervalMs` on the host's clock (whose timers never keep the process alive). Idempotent. */
   start(): void {
-    if (this.running || this.stopping) return
-    this.running = true
-    this.schedule()
+    if (!this.stopping) this.scheduler.start()
   }
 
   /**
@@ -237,32 +170,13 @@ export class CleanerManager {
    */
   async stop(): Promise<void> {
     this.stopping = true
-    this.running = false
-    this.timer?.cancel()
-    this.timer = undefined
-    await this.background
+    await this.scheduler.stop()
     await this.passes
     try {
       this.deleter.flushNow()
     } catch (e) {
       this.backgroundErrors.push(e)
     }
-  }
-
-  private schedule(): void {
-    this.timer = this.host.clock.setTimeout(() => {
-      this.timer = undefined
-      this.background = this.runOnce()
-        .then((report) => {
-          for (const e of report.errors) this.backgroundErrors.push(e.error)
-        })
-        .catch((e) => {
-          this.backgroundErrors.push(e)
-        })
-        .finally(() => {
-          if (this.running) this.schedule()
-        })
-    }, this.intervalMs)
   }
 
   private async pass(): Promise<CleanerRunReport> {
