@@ -6,6 +6,10 @@
  * the members get their assignments. A group whose last member has left stores an empty generation and
  * is Empty.
  *
+ * - The leader: the previous leader if it is still a member, else the first member to join. In one
+ *   process there is no SyncGroup round trip: as soon as the join completes, the coordinator runs the
+ *   assignor the leader would run (the group's protocol, chosen by selectAssignor) over every member's
+ *   subscription and ownership, and stores the result.
  * - Rebalance timeout: the largest rebalanceTimeoutMs (maxPollIntervalMs) of the members, counted from the
  *   start of PreparingRebalance. Dynamic members that have not joined by then are removed; static members
  *   stay with their stored subscription (they may come back within their session timeout), as in Kafka.

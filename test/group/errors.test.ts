@@ -108,4 +108,16 @@ describe('Consumer groups > bad input', () => {
     const error = await expectCode(() => group.consumer({ topics: ['t'], sessionTimeoutMs: 120_000 }), 'ERR_INVALID_CONFIG')
     expect(error.context).toMatchObject({ key: 'sessionTimeoutMs', value: 120_000 })
   })
+
+  it('a member beyond groupMaxSize is refused (ERR_GROUP_MAX_SIZE_REACHED) and the group keeps its members', async () => {
+    env = await openEnv({ groupMaxSize: 2 })
+    await env.kl.createTopic('t', { partitions: 3 })
+    const group = env.kl.consumerGroup('g')
+    const members = [group.consumer({ topics: ['t'] }), group.consumer({ topics: ['t'] })]
+    await pollAll(members, 4)
+    const before = group.describe()
+    const third = group.consumer({ topics: ['t'] })
+    await expectCode(() => third.poll({ timeoutMs: 0 }), 'ERR_GROUP_MAX_SIZE_REACHED')
+    expect(group.describe()).toEqual(before)
+  })
 })
