@@ -424,10 +424,8 @@ export class PartitionLog {
       const limit = options.uncommitted ? segment.size : this.readLimit(segment)
       if (limit <= 0) return empty
       this.noteOpen(segment)
-      const loc = segment.translateOffset(fromOffset, limit)
-      if (loc === undefined) continue
-      const length = Math.max(loc.size, Math.min(maxBytes, limit - loc.position))
-      const bytes = segment.read(loc.position, length)
+      const bytes = segment.readFrom(fromOffset, maxBytes, limit)
+      if (bytes === undefined) continue
       return this.result(bytes.subarray(0, wholeBatchesLength(bytes)))
     }
     return empty

@@ -15,12 +15,12 @@
  * Concurrency: mutated only by the partition's single writer; readers call the read methods between
  * awaits, and all of them are synchronous, so a reader never observes a half-applied append.
  */
-import { RECORD_BATCH_OVERHEAD, readBaseOffset, readLastOffset, readMaxTimestamp, validateBatch } from '../codec/record-batch'
+import { RECORD_BATCH_OVERHEAD, batchSizeAt, readBaseOffset, readLastOffset, readMaxTimestamp, validateBatch } from '../codec/record-batch'
 import type { ErrorContext } from '../errors'
 import type { FileHandle, FileSystem } from '../io/file-system'
 import { assert } from '../util/assert'
 import type { Offset, Position } from '../util/types'
-import { scanBatches } from './batch-scanner'
+import { SCAN_CHUNK_BYTES, scanBatches } from './batch-scanner'
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, segmentPath } from './file-names'
 import { OffsetIndex } from './offset-index'
 import { TimeIndex } from './time-index'
@@ -238,6 +238,35 @@ export class LogSegment {
     const out = Buffer.allocUnsafe(n)
     const got = n === 0 ? 0 : this.log().read(out, 0, n, position)
     return got === n ? out : out.subarray(0, got)
+  }
+
+  /**
+   * The bytes of a fetch: from the first batch whose last offset is ≥ `offset` (below byte `limit`), up
+   * to `maxBytes` of them but at least that whole batch; the caller cuts them to whole batches. Undefined
+   * if no batch below `limit` reaches `offset`.
+   *
+   * One read in the common case. The batch sought starts a little after the index entry at or below
+   * `offset` (entries name a batch's last offset, so the entry's batch usually precedes it, and entries
+   * are at most about `indexIntervalBytes` apart), so one read of `maxBytes` plus a slack of
+   * SCAN_CHUNK_BYTES from the entry covers both the header walk and the result, which is a view of that
+   * read. Before, the walk read SCAN_CHUNK_BYTES into a scratch buffer and the fetch read again: two
+   * reads and two allocations per fetch. If the batch starts more than the slack past the entry, the
+   * fetch returns what was read from it (whole batches, still at least one, at most `maxBytes`); if the
+   * walk does not find the batch in what was read, it falls back to `translateOffset` and a second read.
+   */
+  readFrom(offset: Offset, maxBytes: number, limit: Position): Buffer | undefined {
+    this.checkIndexes()
+    const start = this.offsetIndex.lookup(offset).position
+    if (start >= limit) return undefined
+    const bytes = this.read(start, Math.min(limit - start, maxBytes + SCAN_CHUNK_BYTES))
+    for (let at = 0; at + RECORD_BATCH_OVERHEAD <= bytes.length; ) {
+      const size = batchSizeAt(bytes, at)
+      if (size < RECORD_BATCH_OVERHEAD || at + size > bytes.length) break
+      if (readLastOffset(bytes, at) >= offset) return bytes.subarray(at, at + Math.max(size, Math.min(maxBytes, bytes.length - at)))
+      at += size
+    }
+    const loc = this.translateOffset(offset, limit)
+    return loc === undefined ? undefined : this.read(loc.position, Math.max(loc.size, Math.min(maxBytes, limit - loc.position)))
   }
 
   /**
