@@ -1,45 +1,44 @@
-// kafkalite quickstart: open a data directory, make sure a topic exists, append a few records to a
-// partition, read them back, close. Run with `npm run example` (it builds dist first); run it again and
-// the records of earlier runs are still there, after the clean reopen.
+// kafkalite quickstart: open a data directory, produce keyed records to a topic, consume them with a
+// consumer group that commits its progress, and close. Run with `npm run example` (it builds dist
+// first). Run it again: the records of earlier runs are still in the log, and the group resumes after
+// what it committed, so it only reads this run's records.
 import { fileURLToPath } from 'node:url'
-import { Kafkalite, encodeRecordBatch } from 'kafkalite'
+import { Kafkalite } from 'kafkalite'
 
 const dir = fileURLToPath(new URL('./data', import.meta.url))
-const kl = await Kafkalite.open({ dir })
+// Kafka delays a new group's first rebalance by 3 s to let members gather; one member needs no wait.
+const kl = await Kafkalite.open({ dir, groupInitialRebalanceDelayMs: 0 })
 try {
-  const report = kl.openReport
-  console.log(`opened ${kl.dir} (${report.cleanShutdown ? 'clean shutdown' : 'new or recovered directory'})`)
-
-  const topic = kl.listTopics().includes('greetings')
-    ? kl.topic('greetings')
-    : await kl.createTopic('greetings', { partitions: 2, retentionMs: 7 * 24 * 60 * 60 * 1000 })
-  console.log(`topic ${topic.name}: id ${topic.topicId}, ${topic.partitionCount} partitions`)
-
-  // A batch is Kafka's unit of storage: encode records into one, append it, and the partition assigns
-  // the offsets. append returns once the bytes are in the OS; flush() waits until they are on disk,
-  // and only then do readers see them (the high watermark, with the default durability 'fsync').
-  const partition = topic.partition(0)
-  const now = Date.now()
-  const batch = encodeRecordBatch({
-    records: ['hello', 'hallo', 'bonjour'].map((word, i) => ({
-      key: Buffer.from(`greeting-${i}`),
-      value: Buffer.from(word),
-      headers: [{ key: 'lang', value: Buffer.from(['en', 'de', 'fr'][i]) }],
-      timestamp: now,
-    })),
-  })
-  const { baseOffset, lastOffset } = partition.append(batch)
-  await partition.flush()
-  console.log(`appended offsets ${baseOffset}..${lastOffset} to ${topic.name}-0`)
-
-  // Read the last six records (this run's and the previous run's, if any).
-  const from = Math.max(partition.logStartOffset, partition.highWatermark - 6)
-  const { records, highWatermark } = partition.readRecords(from)
-  for (const r of records) {
-    const lang = r.headers.find((h) => h.key === 'lang')?.value?.toString()
-    console.log(`  offset ${r.offset}  ${r.key?.toString()} = ${r.value?.toString()} (${lang})`)
+  console.log(`opened ${kl.dir} (${kl.openReport.cleanShutdown ? 'clean shutdown' : 'new or recovered directory'})`)
+  if (!kl.listTopics().includes('greetings')) {
+    await kl.createTopic('greetings', { partitions: 2, retentionMs: 7 * 24 * 60 * 60 * 1000 })
   }
-  console.log(`high watermark ${highWatermark}; the log holds ${partition.logEndOffset - partition.logStartOffset} records`)
+
+  // acks 'all' (the default): send resolves once the record is fsynced.
+  const producer = kl.producer()
+  const words = { en: 'hello', de: 'hallo', fr: 'bonjour' }
+  for (const [lang, word] of Object.entries(words)) {
+    const { partition, offset } = await producer.send('greetings', { key: lang, value: word, headers: { lang } })
+    console.log(`produced ${lang}=${word} to greetings-${partition} at offset ${offset}`)
+  }
+  await producer.close()
+
+  // A group member reads what the group has not committed yet (from the beginning on the first run).
+  const group = kl.consumerGroup('quickstart', { autoOffsetReset: 'earliest' })
+  const member = group.consumer({ topics: ['greetings'] })
+  let seen = 0
+  for (;;) {
+    const records = await member.poll({ timeoutMs: 200 })
+    if (records.length === 0) break
+    for (const r of records) {
+      console.log(`consumed greetings-${r.partition} offset ${r.offset}: ${r.key?.toString()} = ${r.value?.toString()}`)
+      seen++
+    }
+    await member.commit() // after processing: at-least-once
+  }
+  const lag = group.describe().partitions.reduce((sum, p) => sum + (p.lag ?? 0), 0)
+  console.log(`consumed ${seen} records this run; the group's lag is now ${lag}`)
+  await member.close()
 } finally {
   await kl.close()
   console.log('closed')

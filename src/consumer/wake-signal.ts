@@ -35,7 +35,8 @@ export class WakeSignal {
       }
       this.wake = finish
       unsubscribers = subscribe(() => finish('changed'))
-      timer = clock.setTimeout(() => finish('timeout'), timeoutMs)
+      // The caller awaits this poll: its timeout keeps the process alive until the poll returns.
+      timer = clock.setTimeout(() => finish('timeout'), timeoutMs, { keepAlive: true })
       // A subscriber that reported data synchronously has already ended the wait.
       if (this.wake !== finish) release()
     })

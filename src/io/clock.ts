@@ -11,10 +11,12 @@ export interface Clock {
   /** Wall-clock milliseconds since the epoch (record timestamps, retention). */
   now(): number
   /**
-   * Runs `fn` after `delayMs`. Timers never keep the host process alive (Node timers are unref'd):
-   * a library must not stop its host from exiting.
+   * Runs `fn` after `delayMs`. Background timers never keep the host process alive (Node timers are
+   * unref'd): a library must not stop its host from exiting. `keepAlive` is for the one exception, a
+   * timer that bounds a wait the caller is awaiting (a consumer's poll): a script awaiting a poll must
+   * not exit in the middle of it just because nothing else is pending.
    */
-  setTimeout(fn: () => void, delayMs: number): TimerHandle
+  setTimeout(fn: () => void, delayMs: number, options?: { keepAlive?: boolean }): TimerHandle
 }
 
 export class SystemClock implements Clock {
@@ -22,9 +24,9 @@ export class SystemClock implements Clock {
     return Date.now()
   }
 
-  setTimeout(fn: () => void, delayMs: number): TimerHandle {
+  setTimeout(fn: () => void, delayMs: number, options: { keepAlive?: boolean } = {}): TimerHandle {
     const t = setTimeout(fn, Math.max(0, delayMs))
-    t.unref()
+    if (options.keepAlive !== true) t.unref()
     return { cancel: () => clearTimeout(t) }
   }
 }

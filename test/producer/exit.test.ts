@@ -7,26 +7,16 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildSync } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Kafkalite } from '../../src/api/kafkalite'
+import { bundleChild, childEnv } from '../helpers/child'
 
 let work: string
 let childScript: string
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'kafkalite-exit-'))
-  childScript = join(work, 'child.cjs')
-  buildSync({
-    entryPoints: [join(__dirname, 'exit-child.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    outfile: childScript,
-    external: ['@node-rs/crc32', 'lz4-napi', '@napi-rs/snappy', '@bokuweb/zstd-wasm', 'fzstd'],
-    nodePaths: [join(__dirname, '../../node_modules')],
-    logLevel: 'error',
-  })
+  childScript = bundleChild(join(__dirname, 'exit-child.ts'))
 })
 
 afterAll(() => rmSync(work, { recursive: true, force: true }))
@@ -38,7 +28,7 @@ describe('Producer > a process that runs out of work', () => {
     const child = spawnSync(process.execPath, [childScript, dir, mode], {
       encoding: 'utf8',
       timeout: 30_000,
-      env: { ...process.env, NODE_PATH: join(__dirname, '../../node_modules') },
+      env: childEnv(),
     })
     expect(child.stderr).toBe('')
     expect(child.status).toBe(0)

@@ -11,12 +11,12 @@ import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildSync } from 'esbuild'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { validateBatch } from '../../src/codec/record-batch'
 import { MemoryFileSystem } from '../../src/io/memory-fs'
 import { NodeFileSystem } from '../../src/io/node-fs'
 import type { PartitionLog } from '../../src/storage/partition-log'
+import { bundleChild, childEnv } from '../helpers/child'
 import { batchOf, durableMemoryFs, openLog, readAll } from '../helpers/storage'
 
 const ROUNDS = Number(process.env.KAFKALITE_CRASH_ROUNDS ?? 50)
@@ -38,18 +38,7 @@ function verifiedValues(log: PartitionLog): Map<number, string> {
 describe('crash safety > SIGKILL of a process appending in fsync mode', () => {
   let childScript: string
   beforeAll(() => {
-    const outdir = mkdtempSync(join(tmpdir(), 'kafkalite-crash-child-'))
-    childScript = join(outdir, 'child.cjs')
-    buildSync({
-      entryPoints: [join(__dirname, 'crash-child.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      outfile: childScript,
-      external: ['@node-rs/crc32', 'lz4-napi', '@napi-rs/snappy', '@bokuweb/zstd-wasm', 'fzstd'],
-      nodePaths: [join(__dirname, '../../node_modules')],
-      logLevel: 'error',
-    })
+    childScript = bundleChild(join(__dirname, 'crash-child.ts'))
   })
 
   it(`keeps every acknowledged record over ${ROUNDS} random kills`, async () => {
@@ -62,7 +51,7 @@ describe('crash safety > SIGKILL of a process appending in fsync mode', () => {
     for (let round = 0; round < ROUNDS; round++) {
       const child = spawn(process.execPath, [childScript, dir], {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NODE_PATH: join(__dirname, '../../node_modules') },
+        env: childEnv(),
       })
       let out = ''
       let err = ''
