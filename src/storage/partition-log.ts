@@ -422,7 +422,12 @@ export class PartitionLog {
     for (let i = this.segmentIndexFor(fromOffset); i < this.segments.length; i++) {
       const segment = this.segments[i]!
       const limit = options.uncommitted ? segment.size : this.readLimit(segment)
-      if (limit <= 0) return empty
+      if (limit <= 0) {
+        // An empty closed segment (compaction can leave one) is skipped; at the limit, nothing more to read.
+        const belowLimit = options.uncommitted ? i < this.segments.length - 1 : segment.baseOffset < this.hw.segment.baseOffset
+        if (belowLimit) continue
+        return empty
+      }
       this.noteOpen(segment)
       const bytes = segment.readFrom(fromOffset, maxBytes, limit)
       if (bytes === undefined) continue

@@ -322,3 +322,22 @@ describe('storage review > robustness', () => {
     expect(() => log.append(batchOf(['a']))).toThrow(expect.objectContaining({ code: 'ERR_CLOSED', topic: 't', partition: 0 }))
   })
 })
+
+describe('storage review > reads', () => {
+  it('an empty closed segment below the high watermark is skipped, not taken for the end of the log', async () => {
+    const fs = new MemoryFileSystem()
+    const log = await openLog(fs, DIR, { config: { durability: 'none' } })
+    log.append(batchOf(['a']))
+    log.roll()
+    log.append(batchOf(['b']))
+    log.roll()
+    log.append(batchOf(['c']))
+    // Replace the middle segment with an empty one covering the same offsets (what compaction may leave).
+    const middle = log.segmentList[1]!
+    const empty = log.createCleanedSegment(middle.baseOffset)
+    empty.changeFileSuffixes('.cleaned', '')
+    log.replaceSegments([middle], [empty])
+    expect(log.read(1, 1 << 20).records.length).toBeGreaterThan(0)
+    expect(readAll(log).map((r) => r.value?.toString())).toEqual(['a', 'c'])
+  })
+})
