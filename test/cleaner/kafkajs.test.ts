@@ -4,41 +4,11 @@
  * RecordBatch decoder, each CRC is checked with kafkajs's own CRC-32C (kafkajs does not check it), and
  * the records kafkajs sees are the ones our reader sees.
  */
-import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { loadCodecs } from '../../src/codec/compression/index'
 import { CRC_OFFSET, ATTRIBUTES_OFFSET, readBatchHeader } from '../../src/codec/record-batch'
+import { Decoder, decodeRecordBatch, kafkajsCrc32C } from '../helpers/kafkajs'
 import { fixture, keyedBatch, readAllChecked } from './helpers'
-
-const require = createRequire(import.meta.url)
-interface KafkajsRecord {
-  offset: string
-  key: Buffer | null
-  value: Buffer | null
-}
-interface KafkajsBatch {
-  firstOffset: string
-  lastOffsetDelta: number
-  records: KafkajsRecord[]
-}
-const Decoder: new (buf: Buffer) => unknown = require('kafkajs/src/protocol/decoder')
-const decodeRecordBatch: (decoder: unknown) => Promise<KafkajsBatch> = require('kafkajs/src/protocol/recordBatch/v0/decoder')
-const kafkajsCrc32C: (buf: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C')
-const { CompressionTypes, CompressionCodecs } = require('kafkajs') as {
-  CompressionTypes: { Snappy: number; LZ4: number; ZSTD: number }
-  CompressionCodecs: { [type: number]: () => unknown }
-}
-const lz4js: { decompress(src: Uint8Array): Uint8Array } = require('lz4js')
-const fzstd: { decompress(src: Uint8Array): Uint8Array } = require('fzstd')
-const decompressOnly = (decompress: (buf: Buffer) => Uint8Array) => () => ({
-  compress: async () => {
-    throw new Error('decoder-only codec')
-  },
-  decompress: async (buf: Buffer) => Buffer.from(decompress(buf)),
-})
-CompressionCodecs[CompressionTypes.Snappy] = require('kafkajs-snappy')
-CompressionCodecs[CompressionTypes.LZ4] = decompressOnly((buf) => lz4js.decompress(buf))
-CompressionCodecs[CompressionTypes.ZSTD] = decompressOnly((buf) => fzstd.decompress(buf))
 
 describe('Cleaner > compacted segments and kafkajs', () => {
   it('decode with kafkajs, CRCs valid, with the records our reader returns', async () => {

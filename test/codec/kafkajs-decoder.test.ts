@@ -7,7 +7,6 @@
  *
  * The other direction: batches written by kafkajs's encoder are read by our decoder.
  */
-import { createRequire } from 'node:module'
 import { beforeAll, describe, expect, it } from 'vitest'
 import {
   ATTRIBUTES_OFFSET,
@@ -24,59 +23,15 @@ import {
   type RecordInput,
 } from '../../src/codec/record-batch'
 import { loadCodecs } from '../../src/codec/compression/index'
-
-const require = createRequire(import.meta.url)
-
-interface KafkajsRecord {
-  offset: string
-  timestamp: string
-  key: Buffer | null
-  value: Buffer | null
-  headers: { [key: string]: Buffer | null | Array<Buffer | null> }
-}
-interface KafkajsBatch {
-  firstOffset: string
-  firstTimestamp: string
-  maxTimestamp: string
-  partitionLeaderEpoch: number
-  inTransaction: boolean
-  isControlBatch: boolean
-  lastOffsetDelta: number
-  producerId: string
-  producerEpoch: number
-  firstSequence: number
-  timestampType: number
-  records: KafkajsRecord[]
-}
-interface KafkajsDecoder {
-  offset: number
-  canReadBytes(n: number): boolean
-}
-
-const Decoder: new (buf: Buffer) => KafkajsDecoder = require('kafkajs/src/protocol/decoder')
-const decodeRecordBatch: (decoder: KafkajsDecoder) => Promise<KafkajsBatch> = require('kafkajs/src/protocol/recordBatch/v0/decoder')
-const kafkajsCrc32C: (buf: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C')
-const { RecordBatch: KafkajsRecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as {
-  RecordBatch: (opts: object) => Promise<{ buffer: Buffer }>
-}
-const KafkajsRecord: (opts: object) => unknown = require('kafkajs/src/protocol/recordBatch/record/v0')
-const Long: { fromValue(v: number | string): unknown } = require('kafkajs/src/utils/long')
-const { CompressionTypes, CompressionCodecs } = require('kafkajs') as {
-  CompressionTypes: { None: number; GZIP: number; Snappy: number; LZ4: number; ZSTD: number }
-  CompressionCodecs: { [type: number]: () => unknown }
-}
-const lz4js: { decompress(src: Uint8Array): Uint8Array } = require('lz4js')
-const fzstd: { decompress(src: Uint8Array): Uint8Array } = require('fzstd')
-
-const decompressOnly = (decompress: (buf: Buffer) => Uint8Array) => () => ({
-  compress: async () => {
-    throw new Error('decoder-only codec')
-  },
-  decompress: async (buf: Buffer) => Buffer.from(decompress(buf)),
-})
-CompressionCodecs[CompressionTypes.Snappy] = require('kafkajs-snappy')
-CompressionCodecs[CompressionTypes.LZ4] = decompressOnly((buf) => lz4js.decompress(buf))
-CompressionCodecs[CompressionTypes.ZSTD] = decompressOnly((buf) => fzstd.decompress(buf))
+import {
+  CompressionTypes,
+  Decoder,
+  KafkajsRecord,
+  KafkajsRecordBatch,
+  Long,
+  decodeRecordBatch,
+  kafkajsCrc32C,
+} from '../helpers/kafkajs'
 
 const T0 = 1700000000000
 const UNLIMITED = { maxDecompressedBytes: 64 * 1024 * 1024 }
@@ -158,20 +113,23 @@ function buildLog(): { log: Buffer; written: Written[] } {
 
 /** kafkajs's view of a record: offsets and timestamps as strings, headers as an object (repeats become arrays). */
 function asKafkajs(records: RecordInput[], baseOffset: number, logAppendTime?: number): unknown[] {
-  return records.map((r, i) => {
-    const headers: KafkajsRecord['headers'] = {}
-    for (const h of r.headers ?? []) {
-      const previous = headers[h.key]
-      headers[h.key] = previous === undefined ? h.value : Array.isArray(previous) ? [...previous, h.value] : [previous, h.value]
-    }
-    return {
-      offset: String(baseOffset + (r.offsetDelta ?? i)),
-      timestamp: String(logAppendTime ?? r.timestamp),
-      key: r.key,
-      value: r.value,
-      headers,
-    }
-  })
+  return records.map((r, i) => ({
+    offset: String(baseOffset + (r.offsetDelta ?? i)),
+    timestamp: String(logAppendTime ?? r.timestamp),
+    key: r.key,
+    value: r.value,
+    headers: asKafkajsHeaders(r.headers ?? []),
+  }))
+}
+
+/** Headers as kafkajs returns them: an object by key, a repeated key's values in an array. */
+function asKafkajsHeaders(list: readonly { key: string; value: Buffer | null }[]): KafkajsRecord['headers'] {
+  const headers: KafkajsRecord['headers'] = {}
+  for (const h of list) {
+    const previous = headers[h.key]
+    headers[h.key] = previous === undefined ? h.value : Array.isArray(previous) ? [...previous, h.value] : [previous, h.value]
+  }
+  return headers
 }
 
 beforeAll(async () => {
@@ -239,14 +197,13 @@ describe('kafkajs decodes our batches', () => {
       validateBatch(log, pos)
       seen.push(pos)
       const w = written.find((x) => x.pos === pos)!
-      const records = decodeRecords(log, pos, UNLIMITED).map((r) => {
-        const headers: KafkajsRecord['headers'] = {}
-        for (const h of r.headers) {
-          const previous = headers[h.key]
-          headers[h.key] = previous === undefined ? h.value : Array.isArray(previous) ? [...previous, h.value] : [previous, h.value]
-        }
-        return { offset: String(r.offset), timestamp: String(r.timestamp), key: r.key, value: r.value, headers }
-      })
+      const records = decodeRecords(log, pos, UNLIMITED).map((r) => ({
+        offset: String(r.offset),
+        timestamp: String(r.timestamp),
+        key: r.key,
+        value: r.value,
+        headers: asKafkajsHeaders(r.headers),
+      }))
       expect(records).toEqual(asKafkajs(w.input.records, w.input.baseOffset!, w.logAppendTime))
     })
     expect(consumed).toBe(log.length)

@@ -9,27 +9,10 @@
 import { createRequire } from 'node:module'
 import { afterEach, describe, expect, it } from 'vitest'
 import { groupPartition } from '../../src/codec/murmur2'
+import { Decoder, decodeLogFile, type KafkajsRecord } from '../helpers/kafkajs'
 import { DIR, openEnv, owned, pollAll, produce, settle, T0, type Env } from './helpers'
 
 const require = createRequire(import.meta.url)
-interface KafkajsRecord {
-  offset: string
-  key: Buffer | null
-  value: Buffer | null
-}
-interface KafkajsDecoder {
-  offset: number
-  canReadBytes(n: number): boolean
-  readInt16(): number
-  readInt32(): number
-  readInt64(): { toString(): string }
-  readString(): string | null
-  readBytes(): Buffer
-  readArray<T>(fn: (d: KafkajsDecoder) => T): T[]
-}
-const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buf: Buffer) => KafkajsDecoder
-const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as (d: KafkajsDecoder) => Promise<{ records: KafkajsRecord[] }>
-const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (b: Buffer) => number
 const assignerProtocol = require('kafkajs/src/consumer/assignerProtocol.js') as {
   MemberMetadata: { decode(b: Buffer): { version: number; topics: string[] } }
   MemberAssignment: { decode(b: Buffer): { version: number; assignment: Record<string, number[]> } | null }
@@ -42,14 +25,9 @@ async function kafkajsRecords(env: Env, partition: number): Promise<KafkajsRecor
   const dir = `${DIR}/__consumer_offsets-${partition}`
   const out: KafkajsRecord[] = []
   for (const name of env.fs.readdir(dir).filter((n) => n.endsWith('.log')).sort()) {
-    const buf = env.fs.readFile(`${dir}/${name}`)
-    const d = new Decoder(buf)
-    while (d.canReadBytes(61)) {
-      const pos = d.offset
-      const length = buf.readInt32BE(pos + 8)
-      expect(buf.readUInt32BE(pos + 17), `CRC of the batch at ${pos}`).toBe(crc32C(buf.subarray(pos + 21, pos + 12 + length)))
-      out.push(...(await decodeRecordBatch(d)).records)
-    }
+    const { batches, crcOk } = await decodeLogFile(env.fs.readFile(`${dir}/${name}`))
+    expect(crcOk.every(Boolean), `CRCs of the batches in ${name}`).toBe(true)
+    for (const batch of batches) out.push(...batch.records)
   }
   return out
 }
@@ -175,13 +153,19 @@ describe('Consumer groups > state survives a reopen (replayed from __consumer_of
     expect(after.map((p) => p.committedOffset)).toEqual(before.map((p) => p.committedOffset))
   })
 
-  it('static members restarted with the host process get their partitions back without a rebalance', async () => {
+  /** Two static members, node-1 and node-2, that have joined a group over a topic of four partitions. */
+  async function twoStaticMembers() {
     env = await openEnv()
     await env.kl.createTopic('t', { partitions: 4 })
     const group = env.kl.consumerGroup('g', { sessionTimeoutMs: 20_000 })
     const s1 = group.consumer({ topics: ['t'], groupInstanceId: 'node-1' })
     const s2 = group.consumer({ topics: ['t'], groupInstanceId: 'node-2' })
     await pollAll([s1, s2], 5)
+    return { group, s1, s2 }
+  }
+
+  it('static members restarted with the host process get their partitions back without a rebalance', async () => {
+    const { group, s1, s2 } = await twoStaticMembers()
     const assignment = { 'node-1': owned(s1), 'node-2': owned(s2) }
     const generation = group.describe().generation
     expect(assignment['node-1']).toHaveLength(2)
@@ -204,12 +188,7 @@ describe('Consumer groups > state survives a reopen (replayed from __consumer_of
   })
 
   it('after a process crash too; a static member that does not come back within sessionTimeoutMs loses its partitions to the others', async () => {
-    env = await openEnv()
-    await env.kl.createTopic('t', { partitions: 4 })
-    const group = env.kl.consumerGroup('g', { sessionTimeoutMs: 20_000 })
-    const s1 = group.consumer({ topics: ['t'], groupInstanceId: 'node-1' })
-    const s2 = group.consumer({ topics: ['t'], groupInstanceId: 'node-2' })
-    await pollAll([s1, s2], 5)
+    const { s1 } = await twoStaticMembers()
     const mine = owned(s1)
     const kl = await env.crash('process')
     const back1 = kl.consumerGroup('g', { sessionTimeoutMs: 20_000 }).consumer({ topics: ['t'], groupInstanceId: 'node-1' })

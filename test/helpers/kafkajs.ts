@@ -1,7 +1,7 @@
 /**
- * kafkajs 2.2.4 as an independent RecordBatch decoder (kafka-format.md §5.1), with independent codecs:
- * kafkajs-snappy (xerial and raw), lz4js (LZ4 frames) and fzstd (zstd). kafkajs never checks the CRC,
- * so `decodeLogFile` checks it separately with kafkajs's own CRC-32C.
+ * kafkajs 2.2.4 as an independent RecordBatch decoder and encoder (kafka-format.md §5.1), with independent
+ * codecs for decoding: kafkajs-snappy (xerial and raw), lz4js (LZ4 frames) and fzstd (zstd), registered on
+ * import. kafkajs never checks the CRC, so `decodeLogFile` checks it separately with kafkajs's own CRC-32C.
  */
 import { createRequire } from 'node:module'
 
@@ -17,29 +17,50 @@ export interface KafkajsRecord {
 }
 export interface KafkajsBatch {
   firstOffset: string
+  firstTimestamp: string
+  maxTimestamp: string
+  partitionLeaderEpoch: number
   lastOffsetDelta: number
   producerId: string
   producerEpoch: number
   firstSequence: number
+  timestampType: number
   inTransaction: boolean
   isControlBatch: boolean
   records: KafkajsRecord[]
 }
-interface KafkajsDecoder {
+/** kafkajs's primitive reader: the batch walk uses `offset` and `canReadBytes`, schema decoders the rest. */
+export interface KafkajsDecoder {
   offset: number
   canReadBytes(n: number): boolean
+  readInt16(): number
+  readInt32(): number
+  readInt64(): { toString(): string }
+  readString(): string | null
+  readBytes(): Buffer
+  readArray<T>(fn: (d: KafkajsDecoder) => T): T[]
 }
 
-const Decoder: new (buf: Buffer) => KafkajsDecoder = require('kafkajs/src/protocol/decoder')
-const decodeRecordBatch: (decoder: KafkajsDecoder) => Promise<KafkajsBatch> = require('kafkajs/src/protocol/recordBatch/v0/decoder')
+export const Decoder: new (buf: Buffer) => KafkajsDecoder = require('kafkajs/src/protocol/decoder')
+/** Decodes the batch at the decoder's offset and leaves the offset just past it. */
+export const decodeRecordBatch: (decoder: KafkajsDecoder) => Promise<KafkajsBatch> = require('kafkajs/src/protocol/recordBatch/v0/decoder')
 export const kafkajsCrc32C: (buf: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C')
-const { CompressionTypes, CompressionCodecs } = require('kafkajs') as {
-  CompressionTypes: { Snappy: number; LZ4: number; ZSTD: number }
+
+/** kafkajs's RecordBatch v2 encoder: a batch from `KafkajsRecord`s, offsets and producer ids as `Long`s. */
+export const KafkajsRecordBatch: (opts: object) => Promise<{ buffer: Buffer }> = (
+  require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (opts: object) => Promise<{ buffer: Buffer }> }
+).RecordBatch
+export const KafkajsRecord: (opts: object) => unknown = require('kafkajs/src/protocol/recordBatch/record/v0')
+export const Long: { fromValue(v: number | string): unknown } = require('kafkajs/src/utils/long')
+
+export const { CompressionTypes, CompressionCodecs } = require('kafkajs') as {
+  CompressionTypes: { None: number; GZIP: number; Snappy: number; LZ4: number; ZSTD: number }
   CompressionCodecs: { [type: number]: () => unknown }
 }
 const lz4js: { decompress(src: Uint8Array): Uint8Array } = require('lz4js')
 const fzstd: { decompress(src: Uint8Array): Uint8Array } = require('fzstd')
 
+// lz4js and fzstd serve decoding only: the batches tests write with kafkajs are uncompressed or gzip.
 const decompressOnly = (decompress: (buf: Buffer) => Uint8Array) => () => ({
   compress: async () => {
     throw new Error('decoder-only codec')
