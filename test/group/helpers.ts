@@ -14,6 +14,7 @@ import type { GroupConsumer } from '../../src/group/member'
 import { ManualClock } from '../../src/io/clock'
 import { MemoryFileSystem } from '../../src/io/memory-fs'
 import type { FileHandle, FileSystem } from '../../src/io/file-system'
+import { settle } from '../helpers/async'
 
 export const T0 = 1_700_000_000_000
 export const DIR = '/data'
@@ -70,9 +71,7 @@ export function produce(kl: Kafkalite, topic: string, partition: number, values:
 }
 
 /** Lets pending promise chains (fsync completions, join outcomes) run. */
-export async function settle(rounds = 5): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
+export { settle }
 
 /** One poll that does not wait, after letting pending work finish. */
 export async function pollNow(member: GroupConsumer, maxRecords?: number): Promise<ConsumerRecord[]> {

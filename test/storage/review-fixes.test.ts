@@ -11,24 +11,10 @@ import { encodeRecordBatch, validateBatch } from '../../src/codec/record-batch'
 import { ManualClock } from '../../src/io/clock'
 import { MemoryFileSystem } from '../../src/io/memory-fs'
 import { PartitionLog, type AppendResult } from '../../src/storage/partition-log'
+import { settle, watch } from '../helpers/async'
 import { batchOf, durableMemoryFs, openLog, readAll, testConfig } from '../helpers/storage'
 
 const DIR = '/d/t-0'
-
-/** Lets every pending microtask and the memory file system's promises settle. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
-
-/** Observes a promise without awaiting it: 'pending' until it settles. */
-function watch(p: Promise<unknown>): { state: 'pending' | 'resolved' | 'rejected' } {
-  const w = { state: 'pending' as 'pending' | 'resolved' | 'rejected' }
-  p.then(
-    () => (w.state = 'resolved'),
-    () => (w.state = 'rejected'),
-  )
-  return w
-}
 
 describe('storage review > fsync failures', () => {
   it('a failed fsync while opening after a crash does not delete records that were already durable', async () => {
