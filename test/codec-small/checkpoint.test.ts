@@ -11,19 +11,9 @@ import {
   encodeOffsetCheckpoint,
 } from '../../src/codec/checkpoint'
 import { AssertionError } from '../../src/util/assert'
-import { CorruptRecordError, isKafkaliteError } from '../../src/errors/index'
+import { expectCorrupt } from '../helpers/errors'
 
 const text = (s: string) => Buffer.from(s, 'utf8')
-
-function corrupt(fn: () => unknown): CorruptRecordError {
-  try {
-    fn()
-  } catch (e) {
-    expect(isKafkaliteError(e, 'ERR_CORRUPT_RECORD')).toBe(true)
-    return e as CorruptRecordError
-  }
-  throw new Error('expected a CorruptRecordError')
-}
 
 describe('checkpoint > offset checkpoint', () => {
   it('encodes version 0, the count, and one "topic partition offset" line each, all ending in \\n', () => {
@@ -58,58 +48,58 @@ describe('checkpoint > offset checkpoint', () => {
   })
 
   it('rejects a version other than 0', () => {
-    const e = corrupt(() => decodeOffsetCheckpoint(text('1\n0\n')))
+    const e = expectCorrupt(() => decodeOffsetCheckpoint(text('1\n0\n')))
     expect(e.message).toMatch(/unrecognised version 1/)
   })
 
   it('rejects a version line that is not an integer, including one with surrounding blanks', () => {
-    expect(corrupt(() => decodeOffsetCheckpoint(text('zero\n0\n'))).message).toMatch(/malformed version "zero"/)
-    corrupt(() => decodeOffsetCheckpoint(text(' 0\n0\n')))
-    corrupt(() => decodeOffsetCheckpoint(text('0 \n0\n')))
+    expect(expectCorrupt(() => decodeOffsetCheckpoint(text('zero\n0\n'))).message).toMatch(/malformed version "zero"/)
+    expectCorrupt(() => decodeOffsetCheckpoint(text(' 0\n0\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0 \n0\n')))
   })
 
   it('rejects a count that does not match the entry lines, in both directions', () => {
-    expect(corrupt(() => decodeOffsetCheckpoint(text('0\n2\nt 0 1\n'))).message).toMatch(/announces 2 entries but the file holds 1/)
-    expect(corrupt(() => decodeOffsetCheckpoint(text('0\n0\nt 0 1\n'))).message).toMatch(/announces 0 entries but the file holds 1/)
+    expect(expectCorrupt(() => decodeOffsetCheckpoint(text('0\n2\nt 0 1\n'))).message).toMatch(/announces 2 entries but the file holds 1/)
+    expect(expectCorrupt(() => decodeOffsetCheckpoint(text('0\n0\nt 0 1\n'))).message).toMatch(/announces 0 entries but the file holds 1/)
   })
 
   it('rejects a negative or non-numeric count', () => {
-    corrupt(() => decodeOffsetCheckpoint(text('0\n-1\n')))
-    corrupt(() => decodeOffsetCheckpoint(text('0\nmany\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\n-1\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\nmany\n')))
   })
 
   it('rejects a line with the wrong number of fields, naming the line', () => {
-    const e = corrupt(() => decodeOffsetCheckpoint(text('0\n2\nt 0 1\nt 0\n')))
+    const e = expectCorrupt(() => decodeOffsetCheckpoint(text('0\n2\nt 0 1\nt 0\n')))
     expect(e.message).toMatch(/malformed line 4: expected 3 whitespace-separated fields, found 2/)
     expect(e.context.line).toBe(4)
-    corrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 1 9\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 1 9\n')))
   })
 
   it('rejects a leading blank (Java split yields an empty first field) and an empty line', () => {
-    corrupt(() => decodeOffsetCheckpoint(text('0\n1\n t 0 1\n')))
-    corrupt(() => decodeOffsetCheckpoint(text('0\n1\n\nt 0 1\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\n t 0 1\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\n\nt 0 1\n')))
   })
 
   it('rejects a non-integer or out-of-range partition and offset', () => {
-    expect(corrupt(() => decodeOffsetCheckpoint(text('0\n1\nt x 1\n'))).message).toMatch(/malformed partition "x"/)
-    corrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 2147483648 1\n')))
-    corrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 1.5\n')))
-    corrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 1e3\n')))
-    corrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 9223372036854775808\n')))
+    expect(expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\nt x 1\n'))).message).toMatch(/malformed partition "x"/)
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 2147483648 1\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 1.5\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 1e3\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 9223372036854775808\n')))
   })
 
   it('rejects an int64 offset that a JS number cannot hold exactly', () => {
-    expect(corrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 9007199254740992\n'))).message).toMatch(/beyond the 2\^53 - 1/)
+    expect(expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\nt 0 9007199254740992\n'))).message).toMatch(/beyond the 2\^53 - 1/)
   })
 
   it('uses Java whitespace only: a no-break space is not a separator', () => {
-    corrupt(() => decodeOffsetCheckpoint(text('0\n1\nt\u00a00 1\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(text('0\n1\nt\u00a00 1\n')))
   })
 
   it('rejects garbage: invalid UTF-8, a byte-order mark, binary noise', () => {
-    expect(corrupt(() => decodeOffsetCheckpoint(Uint8Array.of(0x30, 0x0a, 0xff, 0x0a))).message).toMatch(/UTF-8/)
-    corrupt(() => decodeOffsetCheckpoint(text('\ufeff0\n0\n')))
-    corrupt(() => decodeOffsetCheckpoint(Uint8Array.of(0, 0, 0, 0)))
+    expect(expectCorrupt(() => decodeOffsetCheckpoint(Uint8Array.of(0x30, 0x0a, 0xff, 0x0a))).message).toMatch(/UTF-8/)
+    expectCorrupt(() => decodeOffsetCheckpoint(text('\ufeff0\n0\n')))
+    expectCorrupt(() => decodeOffsetCheckpoint(Uint8Array.of(0, 0, 0, 0)))
   })
 
   it('refuses to encode a topic containing whitespace or an offset that is not a safe integer (our bug)', () => {
@@ -134,8 +124,8 @@ describe('checkpoint > leader epoch checkpoint', () => {
   })
 
   it('rejects three fields, a bad version and a short count', () => {
-    corrupt(() => decodeLeaderEpochCheckpoint(text('0\n1\n0 0 0\n')))
-    corrupt(() => decodeLeaderEpochCheckpoint(text('2\n1\n0 0\n')))
-    corrupt(() => decodeLeaderEpochCheckpoint(text('0\n3\n0 0\n1 5\n')))
+    expectCorrupt(() => decodeLeaderEpochCheckpoint(text('0\n1\n0 0 0\n')))
+    expectCorrupt(() => decodeLeaderEpochCheckpoint(text('2\n1\n0 0\n')))
+    expectCorrupt(() => decodeLeaderEpochCheckpoint(text('0\n3\n0 0\n1 5\n')))
   })
 })

@@ -21,7 +21,7 @@ import {
   encodeOffsetCommitValue,
   type GroupMetadataValue,
 } from '../../src/codec/offsets-topic'
-import { CorruptRecordError, isKafkaliteError } from '../../src/errors/index'
+import { expectCorrupt } from '../helpers/errors'
 
 interface KafkajsEncoder {
   writeInt8(v: number): KafkajsEncoder
@@ -53,16 +53,6 @@ const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex')
 /** Hex with a `# comment` allowed at the end of each line. */
 const annotatedHex = (s: string) => hex(s.split('\n').map((line) => line.split('#')[0]).join(''))
 const enc = () => new Encoder()
-
-function corrupt(fn: () => unknown): CorruptRecordError {
-  try {
-    fn()
-  } catch (e) {
-    expect(isKafkaliteError(e, 'ERR_CORRUPT_RECORD')).toBe(true)
-    return e as CorruptRecordError
-  }
-  throw new Error('expected a CorruptRecordError')
-}
 
 describe('offsets topic > keys', () => {
   const OFFSET_KEY = hex('0001 0008 6d792d67726f7570 0006 6f7264657273 00000003')
@@ -99,10 +89,10 @@ describe('offsets topic > keys', () => {
   })
 
   it('rejects a key too short for its version, truncated, null-named, or with trailing bytes', () => {
-    corrupt(() => decodeOffsetsTopicKey(Uint8Array.of(0)))
-    corrupt(() => decodeOffsetsTopicKey(OFFSET_KEY.subarray(0, OFFSET_KEY.length - 1)))
-    corrupt(() => decodeOffsetsTopicKey(enc().writeInt16(2).writeString(null).buffer))
-    const e = corrupt(() => decodeOffsetsTopicKey(Buffer.concat([GROUP_KEY, Buffer.of(0)])))
+    expectCorrupt(() => decodeOffsetsTopicKey(Uint8Array.of(0)))
+    expectCorrupt(() => decodeOffsetsTopicKey(OFFSET_KEY.subarray(0, OFFSET_KEY.length - 1)))
+    expectCorrupt(() => decodeOffsetsTopicKey(enc().writeInt16(2).writeString(null).buffer))
+    const e = expectCorrupt(() => decodeOffsetsTopicKey(Buffer.concat([GROUP_KEY, Buffer.of(0)])))
     expect(e.message).toMatch(/GroupMetadataKey v2: 1 trailing bytes/)
   })
 })
@@ -190,32 +180,32 @@ describe('offsets topic > OffsetCommitValue', () => {
 
   it('rejects v4 whose tagged field overruns the value, and a compact string marked null', () => {
     const overrun = enc().writeInt16(4).writeInt64(1).writeInt32(0).writeUVarIntString('').writeInt64(1).writeUVarInt(1).writeUVarInt(0).writeUVarInt(9).buffer
-    corrupt(() => decodeOffsetCommitValue(overrun))
+    expectCorrupt(() => decodeOffsetCommitValue(overrun))
     const nullMetadata = enc().writeInt16(4).writeInt64(1).writeInt32(0).writeUVarInt(0).writeInt64(1).writeUVarInt(0).buffer
-    expect(corrupt(() => decodeOffsetCommitValue(nullMetadata)).message).toMatch(/non-nullable string/)
+    expect(expectCorrupt(() => decodeOffsetCommitValue(nullMetadata)).message).toMatch(/non-nullable string/)
   })
 
   it('rejects versions it does not know, naming the version', () => {
     for (const version of [5, 100, -1]) {
-      const e = corrupt(() => decodeOffsetCommitValue(enc().writeInt16(version).writeInt64(1).buffer))
+      const e = expectCorrupt(() => decodeOffsetCommitValue(enc().writeInt16(version).writeInt64(1).buffer))
       expect(e.message).toMatch(new RegExp(`version ${version} is not supported`))
       expect(e.context.version).toBe(version)
     }
   })
 
   it('rejects a truncated value and trailing bytes', () => {
-    corrupt(() => decodeOffsetCommitValue(V3.subarray(0, V3.length - 1)))
-    corrupt(() => decodeOffsetCommitValue(Buffer.concat([V3, Buffer.of(0, 0)])))
+    expectCorrupt(() => decodeOffsetCommitValue(V3.subarray(0, V3.length - 1)))
+    expectCorrupt(() => decodeOffsetCommitValue(Buffer.concat([V3, Buffer.of(0, 0)])))
   })
 
   it('rejects a string length larger than what remains', () => {
     const buf = enc().writeInt16(3).writeInt64(1).writeInt32(-1).writeInt16(100).buffer
-    expect(corrupt(() => decodeOffsetCommitValue(buf)).message).toMatch(/needs 100 bytes/)
+    expect(expectCorrupt(() => decodeOffsetCommitValue(buf)).message).toMatch(/needs 100 bytes/)
   })
 
   it('rejects an offset beyond 2^53 - 1 instead of rounding it', () => {
     const buf = hex('0003 0020000000000000 ffffffff 0000 0000018bcfe56800')
-    expect(corrupt(() => decodeOffsetCommitValue(buf)).message).toMatch(/beyond 2\^53 - 1/)
+    expect(expectCorrupt(() => decodeOffsetCommitValue(buf)).message).toMatch(/beyond 2\^53 - 1/)
   })
 })
 
@@ -339,12 +329,12 @@ describe('offsets topic > GroupMetadataValue', () => {
   })
 
   it('rejects an unknown version, a null member list, a member count beyond the data, and trailing bytes', () => {
-    corrupt(() => decodeGroupMetadataValue(enc().writeInt16(5).buffer))
+    expectCorrupt(() => decodeGroupMetadataValue(enc().writeInt16(5).buffer))
     const nullMembers = enc().writeInt16(3).writeString('consumer').writeInt32(1).writeString(null).writeString(null).writeInt64(-1).writeInt32(-1).buffer
-    expect(corrupt(() => decodeGroupMetadataValue(nullMembers)).message).toMatch(/non-nullable array/)
+    expect(expectCorrupt(() => decodeGroupMetadataValue(nullMembers)).message).toMatch(/non-nullable array/)
     const hugeCount = enc().writeInt16(3).writeString('consumer').writeInt32(1).writeString(null).writeString(null).writeInt64(-1).writeInt32(0x7fffffff).buffer
-    expect(corrupt(() => decodeGroupMetadataValue(hugeCount)).message).toMatch(/cannot fit/)
-    corrupt(() => decodeGroupMetadataValue(Buffer.concat([V3, Buffer.of(1)])))
+    expect(expectCorrupt(() => decodeGroupMetadataValue(hugeCount)).message).toMatch(/cannot fit/)
+    expectCorrupt(() => decodeGroupMetadataValue(Buffer.concat([V3, Buffer.of(1)])))
   })
 
   it('copies member bytes out of the input buffer', () => {
@@ -433,9 +423,9 @@ describe('offsets topic > consumer protocol', () => {
   it('rejects a negative version and truncated data', () => {
     const neg = encodeConsumerProtocolSubscription({ topics: [] }, 0)
     neg.writeInt16BE(-1, 0)
-    corrupt(() => decodeConsumerProtocolSubscription(neg))
+    expectCorrupt(() => decodeConsumerProtocolSubscription(neg))
     const full = encodeConsumerProtocolAssignment({ assignedPartitions: [{ topic: 'orders', partitions: [1, 2] }] })
-    corrupt(() => decodeConsumerProtocolAssignment(full.subarray(0, full.length - 3)))
-    corrupt(() => decodeConsumerProtocolAssignment(Uint8Array.of(0)))
+    expectCorrupt(() => decodeConsumerProtocolAssignment(full.subarray(0, full.length - 3)))
+    expectCorrupt(() => decodeConsumerProtocolAssignment(Uint8Array.of(0)))
   })
 })

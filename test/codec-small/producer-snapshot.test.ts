@@ -11,7 +11,7 @@ import {
   PRODUCER_SNAPSHOT_HEADER_SIZE,
   type ProducerSnapshotEntry,
 } from '../../src/codec/producer-snapshot'
-import { CorruptRecordError, isKafkaliteError } from '../../src/errors/index'
+import { expectCorrupt } from '../helpers/errors'
 import { AssertionError } from '../../src/util/assert'
 
 function bitwiseCrc32c(bytes: Uint8Array): number {
@@ -75,16 +75,6 @@ function golden(): Buffer {
   return Buffer.concat([head, covered])
 }
 
-function corrupt(fn: () => unknown): CorruptRecordError {
-  try {
-    fn()
-  } catch (e) {
-    expect(isKafkaliteError(e, 'ERR_CORRUPT_RECORD')).toBe(true)
-    return e as CorruptRecordError
-  }
-  throw new Error('expected a CorruptRecordError')
-}
-
 describe('producer snapshot', () => {
   it('the test CRC-32C matches the standard check value', () => {
     expect(bitwiseCrc32c(Buffer.from('123456789'))).toBe(0xe3069283)
@@ -122,27 +112,27 @@ describe('producer snapshot', () => {
     for (const at of [6, 10, 30, buf.length - 1]) {
       const bad = Buffer.from(buf)
       bad[at]! ^= 0x01
-      expect(corrupt(() => decodeProducerSnapshot(bad)).message).toMatch(/CRC mismatch/)
+      expect(expectCorrupt(() => decodeProducerSnapshot(bad)).message).toMatch(/CRC mismatch/)
     }
   })
 
   it('rejects a damaged CRC field', () => {
     const bad = golden()
     bad[3]! ^= 0x80
-    corrupt(() => decodeProducerSnapshot(bad))
+    expectCorrupt(() => decodeProducerSnapshot(bad))
   })
 
   it('rejects any version but 1', () => {
     for (const v of [0, 2, -1]) {
       const bad = golden()
       bad.writeInt16BE(v, 0)
-      expect(corrupt(() => decodeProducerSnapshot(bad)).message).toMatch(/unknown version/)
+      expect(expectCorrupt(() => decodeProducerSnapshot(bad)).message).toMatch(/unknown version/)
     }
   })
 
   it('rejects a file shorter than the header', () => {
-    corrupt(() => decodeProducerSnapshot(golden().subarray(0, 9)))
-    corrupt(() => decodeProducerSnapshot(new Uint8Array(0)))
+    expectCorrupt(() => decodeProducerSnapshot(golden().subarray(0, 9)))
+    expectCorrupt(() => decodeProducerSnapshot(new Uint8Array(0)))
   })
 
   it('rejects a length that disagrees with the entry count, even with a valid CRC', () => {
@@ -154,13 +144,13 @@ describe('producer snapshot', () => {
     }
     const covered = hex(ENTRIES_HEX)
     // truncated last entry
-    expect(corrupt(() => decodeProducerSnapshot(withCrc(covered.subarray(0, covered.length - 1)))).message).toMatch(/announces 2 entries/)
+    expect(expectCorrupt(() => decodeProducerSnapshot(withCrc(covered.subarray(0, covered.length - 1)))).message).toMatch(/announces 2 entries/)
     // trailing garbage
-    corrupt(() => decodeProducerSnapshot(withCrc(Buffer.concat([covered, Buffer.of(0)]))))
+    expectCorrupt(() => decodeProducerSnapshot(withCrc(Buffer.concat([covered, Buffer.of(0)]))))
     // negative count
     const negative = Buffer.from(covered)
     negative.writeInt32BE(-1, 0)
-    corrupt(() => decodeProducerSnapshot(withCrc(negative)))
+    expectCorrupt(() => decodeProducerSnapshot(withCrc(negative)))
   })
 
   it('rejects an int64 beyond 2^53 - 1 instead of rounding it', () => {
@@ -169,7 +159,7 @@ describe('producer snapshot', () => {
     const head = Buffer.alloc(6)
     head.writeInt16BE(1, 0)
     head.writeUInt32BE(bitwiseCrc32c(covered), 2)
-    expect(corrupt(() => decodeProducerSnapshot(Buffer.concat([head, covered]))).message).toMatch(/producerId/)
+    expect(expectCorrupt(() => decodeProducerSnapshot(Buffer.concat([head, covered]))).message).toMatch(/producerId/)
   })
 
   it('refuses to encode values that do not fit their fields (our bug)', () => {

@@ -17,7 +17,7 @@ import {
   type CompressionCodec,
 } from '../../src/codec/compression/index'
 import { LZ4_KAFKA_FRAME_HEADER, xxh32 } from '../../src/codec/compression/lz4'
-import { isKafkaliteError, type KafkaliteError } from '../../src/errors/index'
+import { expectSyncCode } from '../helpers/errors'
 
 const require = createRequire(import.meta.url)
 const lz4js: { decompress(src: Uint8Array): Uint8Array } = require('lz4js')
@@ -56,17 +56,6 @@ function incompressible(size: number): Buffer {
     buf[i] = x & 0xff
   }
   return buf
-}
-
-function expectError(fn: () => unknown, code: string): KafkaliteError {
-  try {
-    fn()
-  } catch (e) {
-    if (!isKafkaliteError(e)) throw e
-    expect(e.code).toBe(code)
-    return e
-  }
-  throw new Error(`expected ${code}`)
 }
 
 // 'kafkalite ' x 50 (500 bytes), written by the zstd 1.5.4 and lz4 1.9.4 command-line tools.
@@ -158,14 +147,14 @@ describe('compression > codec ids', () => {
   })
 
   it('rejects an unknown codec name with ERR_UNSUPPORTED_COMPRESSION', () => {
-    expectError(() => compress('brotli' as CompressionCodec, Buffer.alloc(1)), 'ERR_UNSUPPORTED_COMPRESSION')
+    expectSyncCode(() => compress('brotli' as CompressionCodec, Buffer.alloc(1)), 'ERR_UNSUPPORTED_COMPRESSION')
   })
 
   it("'none' passes data through but still enforces the limit", () => {
     const data = sample(100)
     expect(compress('none', data)).toBe(data)
     expect(decompress('none', data, 100)).toBe(data)
-    expectError(() => decompress('none', data, 99), 'ERR_DECOMPRESSION_LIMIT')
+    expectSyncCode(() => decompress('none', data, 99), 'ERR_DECOMPRESSION_LIMIT')
   })
 })
 
@@ -309,7 +298,7 @@ describe('compression > bounded decompression', () => {
       const compressed = compress(codec, zeros)
       expect(compressed.length).toBeLessThan(zeros.length / 20)
       expect(decompress(codec, compressed, zeros.length).length).toBe(zeros.length)
-      const error = expectError(() => decompress(codec, compressed, zeros.length - 1, { topic: 't', partition: 3 }), 'ERR_DECOMPRESSION_LIMIT')
+      const error = expectSyncCode(() => decompress(codec, compressed, zeros.length - 1, { topic: 't', partition: 3 }), 'ERR_DECOMPRESSION_LIMIT')
       expect(error.message).toContain(codec)
       expect(error.message).toContain(String(zeros.length - 1))
       expect(error.context).toMatchObject({ codec, maxBytes: zeros.length - 1, topic: 't', partition: 3 })
@@ -319,24 +308,24 @@ describe('compression > bounded decompression', () => {
   it('zstd bounds frames without a content size', () => {
     const stripped = stripZstdContentSize(compress('zstd', zeros))
     expect(decompress('zstd', stripped, zeros.length).length).toBe(zeros.length)
-    expectError(() => decompress('zstd', stripped, 64 * 1024), 'ERR_DECOMPRESSION_LIMIT')
-    expectError(() => decompress('zstd', ZSTD_CLI_NO_CONTENT_SIZE, FIXTURE_TEXT.length - 1), 'ERR_DECOMPRESSION_LIMIT')
+    expectSyncCode(() => decompress('zstd', stripped, 64 * 1024), 'ERR_DECOMPRESSION_LIMIT')
+    expectSyncCode(() => decompress('zstd', ZSTD_CLI_NO_CONTENT_SIZE, FIXTURE_TEXT.length - 1), 'ERR_DECOMPRESSION_LIMIT')
   })
 
   it('zstd rejects a declared content size over the limit before inflating', () => {
-    expectError(() => decompress('zstd', ZSTD_CLI_CONTENT_SIZE, 499), 'ERR_DECOMPRESSION_LIMIT')
+    expectSyncCode(() => decompress('zstd', ZSTD_CLI_CONTENT_SIZE, 499), 'ERR_DECOMPRESSION_LIMIT')
   })
 
   it('snappy rejects a block by its declared length before inflating it', () => {
     // A raw block that claims 2^32 - 1 bytes: refused from its 5-byte preamble alone.
-    expectError(() => decompress('snappy', hex('ffffffff0f00'), 1 << 20), 'ERR_DECOMPRESSION_LIMIT')
+    expectSyncCode(() => decompress('snappy', hex('ffffffff0f00'), 1 << 20), 'ERR_DECOMPRESSION_LIMIT')
     const framed = Buffer.concat([compress('snappy', Buffer.alloc(0)), hex('00000006 ffffffff0f00')])
-    expectError(() => decompress('snappy', framed, 1 << 20), 'ERR_DECOMPRESSION_LIMIT')
+    expectSyncCode(() => decompress('snappy', framed, 1 << 20), 'ERR_DECOMPRESSION_LIMIT')
   })
 
   it('lz4 counts stored blocks against the limit too', () => {
     const data = incompressible(100_000)
-    expectError(() => decompress('lz4', compress('lz4', data), 99_999), 'ERR_DECOMPRESSION_LIMIT')
+    expectSyncCode(() => decompress('lz4', compress('lz4', data), 99_999), 'ERR_DECOMPRESSION_LIMIT')
   })
 })
 
@@ -349,57 +338,57 @@ describe('compression > malformed data is ERR_CORRUPT_RECORD', () => {
   }
   for (const codec of CODECS) {
     it(`${codec}: garbage`, () => {
-      const error = expectError(() => decompress(codec, garbage[codec], UNLIMITED, { topic: 't' }), 'ERR_CORRUPT_RECORD')
+      const error = expectSyncCode(() => decompress(codec, garbage[codec], UNLIMITED, { topic: 't' }), 'ERR_CORRUPT_RECORD')
       expect(error.message).toContain(codec)
       expect(error.topic).toBe('t')
     })
 
     it(`${codec}: truncated output`, () => {
       const out = compress(codec, sample(100_000))
-      expectError(() => decompress(codec, out.subarray(0, Math.floor(out.length / 2)), UNLIMITED), 'ERR_CORRUPT_RECORD')
+      expectSyncCode(() => decompress(codec, out.subarray(0, Math.floor(out.length / 2)), UNLIMITED), 'ERR_CORRUPT_RECORD')
     })
 
     it(`${codec}: random bytes`, () => {
-      expectError(() => decompress(codec, incompressible(300), UNLIMITED), 'ERR_CORRUPT_RECORD')
+      expectSyncCode(() => decompress(codec, incompressible(300), UNLIMITED), 'ERR_CORRUPT_RECORD')
     })
   }
 
   it('zstd: a checksum mismatch', () => {
     const flipped = Buffer.from(ZSTD_CLI_NO_CONTENT_SIZE)
     flipped[12]! ^= 0x01 // inside the literal "kafkalite "
-    expectError(() => decompress('zstd', flipped, UNLIMITED), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => decompress('zstd', flipped, UNLIMITED), 'ERR_CORRUPT_RECORD')
   })
 
   it('lz4: dependent blocks, which Kafka rejects', () => {
     const frame = reframeLz4(compress('lz4', sample(1000)), { flg: 0x40 })
     expect(Buffer.from(lz4js.decompress(frame)).equals(sample(1000))).toBe(true) // otherwise a valid frame
-    const error = expectError(() => decompress('lz4', frame, UNLIMITED), 'ERR_CORRUPT_RECORD')
+    const error = expectSyncCode(() => decompress('lz4', frame, UNLIMITED), 'ERR_CORRUPT_RECORD')
     expect(error.message).toMatch(/[Dd]ependent block/)
   })
 
   it('lz4: a wrong header checksum', () => {
     const frame = Buffer.from(compress('lz4', sample(1000)))
     frame[6]! ^= 0xff
-    expectError(() => decompress('lz4', frame, UNLIMITED), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => decompress('lz4', frame, UNLIMITED), 'ERR_CORRUPT_RECORD')
   })
 
   it('lz4: a wrong block checksum', () => {
     const frame = Buffer.from(LZ4_CLI_ALL_CHECKSUMS)
     frame[20]! ^= 0x01
-    expectError(() => decompress('lz4', frame, UNLIMITED), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => decompress('lz4', frame, UNLIMITED), 'ERR_CORRUPT_RECORD')
   })
 
   it('lz4: a block larger than the frame declares', () => {
     const frame = Buffer.concat([LZ4_KAFKA_FRAME_HEADER, hex('01000100'), Buffer.alloc(65537), hex('00000000')])
-    expectError(() => decompress('lz4', frame, UNLIMITED), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => decompress('lz4', frame, UNLIMITED), 'ERR_CORRUPT_RECORD')
   })
 
   it('lz4: reserved bits in FLG or BD', () => {
-    expectError(() => decompress('lz4', reframeLz4(compress('lz4', sample(10)), { flg: 0x61 }), UNLIMITED), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => decompress('lz4', reframeLz4(compress('lz4', sample(10)), { flg: 0x61 }), UNLIMITED), 'ERR_CORRUPT_RECORD')
   })
 
   it('snappy: a block whose length overruns the input', () => {
     const framed = Buffer.concat([compress('snappy', Buffer.alloc(0)), hex('00001000 0102')])
-    expectError(() => decompress('snappy', framed, UNLIMITED), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => decompress('snappy', framed, UNLIMITED), 'ERR_CORRUPT_RECORD')
   })
 })

@@ -40,7 +40,7 @@ import {
   type RecordInput,
 } from '../../src/codec/record-batch'
 import { COMPRESSION_CODECS, loadCodecs } from '../../src/codec/compression/index'
-import { isKafkaliteError, type KafkaliteError } from '../../src/errors/index'
+import { expectSyncCode } from '../helpers/errors'
 
 const require = createRequire(import.meta.url)
 const kafkajsCrc32C: (buf: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C')
@@ -61,17 +61,6 @@ const GOLDEN_CONTROL_BATCH = hex(`
   0000000000000006 00000042 00000000 02 1fb1fa28 0030 00000000
   0000018bcfe56864 0000018bcfe56864 00000000000003e8 0003 ffffffff 00000001
   20 00 00 00 08 00000001 0c 000000000007 00`)
-
-function expectError(fn: () => unknown, code: string): KafkaliteError {
-  try {
-    fn()
-  } catch (e) {
-    if (!isKafkaliteError(e)) throw e
-    expect(e.code).toBe(code)
-    return e
-  }
-  throw new Error(`expected ${code}`)
-}
 
 /** Re-signs a batch with kafkajs's CRC-32C after a test has edited CRC-covered bytes. */
 function resign(batch: Buffer, pos = 0): Buffer {
@@ -367,7 +356,7 @@ describe('RecordBatch > validateBatch', () => {
     for (let i = ATTRIBUTES_OFFSET; i < batch.length; i++) {
       const corrupt = Buffer.from(batch)
       corrupt[i]! ^= 0x10
-      expectError(() => validateBatch(corrupt, 0), 'ERR_CORRUPT_RECORD')
+      expectSyncCode(() => validateBatch(corrupt, 0), 'ERR_CORRUPT_RECORD')
     }
   })
 
@@ -377,7 +366,7 @@ describe('RecordBatch > validateBatch', () => {
       for (const i of [ATTRIBUTES_OFFSET, RECORDS_COUNT_OFFSET + 3, RECORD_BATCH_OVERHEAD, Math.floor(compressed.length / 2), compressed.length - 1]) {
         const corrupt = Buffer.from(compressed)
         corrupt[i]! ^= 0x01
-        expectError(() => validateBatch(corrupt, 0), 'ERR_CORRUPT_RECORD')
+        expectSyncCode(() => validateBatch(corrupt, 0), 'ERR_CORRUPT_RECORD')
       }
     }
   })
@@ -385,7 +374,7 @@ describe('RecordBatch > validateBatch', () => {
   it('says what the CRC should have been and what was computed', () => {
     const corrupt = Buffer.from(batch)
     corrupt[corrupt.length - 1]! ^= 0xff
-    const error = expectError(() => validateBatch(corrupt, 0, { topic: 'orders', partition: 2 }), 'ERR_CORRUPT_RECORD')
+    const error = expectSyncCode(() => validateBatch(corrupt, 0, { topic: 'orders', partition: 2 }), 'ERR_CORRUPT_RECORD')
     const stored = batch.readUInt32BE(CRC_OFFSET).toString(16).padStart(8, '0')
     const computed = kafkajsCrc32C(corrupt.subarray(ATTRIBUTES_OFFSET)).toString(16).padStart(8, '0')
     expect(error.message).toContain(`expected 0x${stored}`)
@@ -404,17 +393,17 @@ describe('RecordBatch > validateBatch', () => {
 
   it('rejects every truncation of the batch', () => {
     for (let length = 0; length < batch.length; length++) {
-      expectError(() => validateBatch(batch.subarray(0, length), 0), 'ERR_CORRUPT_RECORD')
+      expectSyncCode(() => validateBatch(batch.subarray(0, length), 0), 'ERR_CORRUPT_RECORD')
     }
   })
 
   it('rejects a batchLength below the 49-byte minimum, and a magic other than 2', () => {
     const short = Buffer.from(batch)
     short.writeInt32BE(48, BATCH_LENGTH_OFFSET)
-    expect(expectError(() => validateBatch(short, 0), 'ERR_CORRUPT_RECORD').message).toMatch(/minimum/)
+    expect(expectSyncCode(() => validateBatch(short, 0), 'ERR_CORRUPT_RECORD').message).toMatch(/minimum/)
     const magic1 = Buffer.from(batch)
     magic1[MAGIC_OFFSET] = 1
-    expect(expectError(() => validateBatch(magic1, 0), 'ERR_CORRUPT_RECORD').message).toMatch(/magic 1/)
+    expect(expectSyncCode(() => validateBatch(magic1, 0), 'ERR_CORRUPT_RECORD').message).toMatch(/magic 1/)
   })
 })
 
@@ -495,7 +484,7 @@ describe('RecordBatch > walking a log buffer', () => {
   it('throws on a batch that declares fewer than 61 bytes instead of looping', () => {
     const bad = Buffer.from(log)
     bad.writeInt32BE(0, batches[0]!.length + BATCH_LENGTH_OFFSET)
-    expectError(() => forEachBatch(bad, () => {}), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => forEachBatch(bad, () => {}), 'ERR_CORRUPT_RECORD')
   })
 
   it('batchSizeAt needs 12 bytes and checks nothing else', () => {
@@ -530,30 +519,30 @@ describe('RecordBatch > decodeRecords rejects what Kafka’s reader rejects', ()
     it(name, () => {
       const batch = withRecordsSection(records, count)
       validateBatch(batch, 0) // the CRC is fine: only the record structure is wrong
-      const error = expectError(() => decodeRecords(batch, 0, UNLIMITED, { topic: 't', partition: 0 }), 'ERR_CORRUPT_RECORD')
+      const error = expectSyncCode(() => decodeRecords(batch, 0, UNLIMITED, { topic: 't', partition: 0 }), 'ERR_CORRUPT_RECORD')
       expect(error.topic).toBe('t')
     })
   }
 
   it('rejects an offset beyond Number.MAX_SAFE_INTEGER instead of rounding it', () => {
     const batch = encodeRecordBatch({ records: largeRecords(3), baseOffset: Number.MAX_SAFE_INTEGER - 1 })
-    expect(expectError(() => decodeRecords(batch, 0, UNLIMITED), 'ERR_CORRUPT_RECORD').message).toMatch(/2\^53/)
+    expect(expectSyncCode(() => decodeRecords(batch, 0, UNLIMITED), 'ERR_CORRUPT_RECORD').message).toMatch(/2\^53/)
     batch.writeUInt32BE(0x00400000, BASE_OFFSET_OFFSET) // baseOffset 2^54
-    expectError(() => readBaseOffset(batch, 0), 'ERR_CORRUPT_RECORD')
-    expectError(() => readBatchHeader(batch), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => readBaseOffset(batch, 0), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => readBatchHeader(batch), 'ERR_CORRUPT_RECORD')
   })
 
   it('rejects an unknown compression codec id', () => {
     const batch = encodeRecordBatch({ records: largeRecords(2) })
     batch.writeInt16BE(5, ATTRIBUTES_OFFSET)
     resign(batch)
-    expectError(() => decodeRecords(batch, 0, UNLIMITED), 'ERR_CORRUPT_RECORD')
-    expectError(() => readBatchHeader(batch), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => decodeRecords(batch, 0, UNLIMITED), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => readBatchHeader(batch), 'ERR_CORRUPT_RECORD')
   })
 
   it('rejects a header shorter than 61 bytes', () => {
-    expectError(() => readBatchHeader(GOLDEN_DATA_BATCH.subarray(0, 60)), 'ERR_CORRUPT_RECORD')
-    expectError(() => decodeRecords(GOLDEN_DATA_BATCH.subarray(0, 84), 0, UNLIMITED), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => readBatchHeader(GOLDEN_DATA_BATCH.subarray(0, 60)), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => decodeRecords(GOLDEN_DATA_BATCH.subarray(0, 84), 0, UNLIMITED), 'ERR_CORRUPT_RECORD')
   })
 })
 
@@ -564,7 +553,7 @@ describe('RecordBatch > decodeRecords bounds decompression', () => {
       const batch = encodeRecordBatch({ records, compression: codec, baseOffset: 77 })
       expect(batch.length).toBeLessThan(64 * 1024)
       expect(decodeRecords(batch, 0, { maxDecompressedBytes: 2 * 1024 * 1024 })).toHaveLength(64)
-      const error = expectError(() => decodeRecords(batch, 0, { maxDecompressedBytes: 256 * 1024 }, { topic: 't' }), 'ERR_DECOMPRESSION_LIMIT')
+      const error = expectSyncCode(() => decodeRecords(batch, 0, { maxDecompressedBytes: 256 * 1024 }, { topic: 't' }), 'ERR_DECOMPRESSION_LIMIT')
       expect(error.context).toMatchObject({ codec, maxBytes: 256 * 1024, topic: 't', baseOffset: 77 })
     })
 
@@ -572,7 +561,7 @@ describe('RecordBatch > decodeRecords bounds decompression', () => {
       const batch = encodeRecordBatch({ records: largeRecords(5), compression: codec })
       batch.fill(0xa5, RECORD_BATCH_OVERHEAD + 8)
       resign(batch)
-      expectError(() => decodeRecords(batch, 0, UNLIMITED), 'ERR_CORRUPT_RECORD')
+      expectSyncCode(() => decodeRecords(batch, 0, UNLIMITED), 'ERR_CORRUPT_RECORD')
     })
   }
 })
@@ -590,10 +579,10 @@ describe('RecordBatch > encode rejects invalid input', () => {
     ['an unknown codec', () => encodeRecordBatch({ records: one({}), compression: 'brotli' as 'none' })],
     ['baseTimestamp and deleteHorizonMs that disagree', () => encodeRecordBatch({ records: one({}), baseTimestamp: 1, deleteHorizonMs: 2 })],
   ]
-  for (const [name, fn] of cases) it(name, () => expectError(fn, 'ERR_INVALID_ARGUMENT'))
+  for (const [name, fn] of cases) it(name, () => expectSyncCode(fn, 'ERR_INVALID_ARGUMENT'))
 
   it('decodeEndTransactionMarker rejects a control record of another type', () => {
     const record: BatchRecord = { offset: 1, timestamp: 0, key: hex('00000002'), value: hex('000000000000'), headers: [] }
-    expectError(() => decodeEndTransactionMarker(record), 'ERR_CORRUPT_RECORD')
+    expectSyncCode(() => decodeEndTransactionMarker(record), 'ERR_CORRUPT_RECORD')
   })
 })

@@ -3,7 +3,7 @@
  * agreement of varlongs over the whole safe range. Randomized cases print their seed.
  */
 import { describe, expect, it } from 'vitest'
-import { isKafkaliteError } from '../../src/errors/index'
+import { expectCorrupt } from '../helpers/errors'
 import {
   readVarint,
   readVarlong,
@@ -153,32 +153,22 @@ describe('varint > reads advance a shared cursor', () => {
 })
 
 describe('varint > corrupt input', () => {
-  const corrupt = (fn: () => unknown): void => {
-    try {
-      fn()
-    } catch (e) {
-      expect(isKafkaliteError(e, 'ERR_CORRUPT_RECORD')).toBe(true)
-      return
-    }
-    throw new Error('expected ERR_CORRUPT_RECORD')
-  }
-
   it('rejects a varint longer than 5 bytes, as Kafka does', () => {
     const bytes = hex('ffffffff8f01')
-    corrupt(() => readVarint(bytes, cursorOver(bytes)))
+    expectCorrupt(() => readVarint(bytes, cursorOver(bytes)))
   })
 
   it('rejects a varlong longer than 10 bytes', () => {
     const bytes = hex('ffffffffffffffffff8101')
-    corrupt(() => readVarlong(bytes, cursorOver(bytes)))
-    corrupt(() => readVarlongBig(bytes, cursorOver(bytes)))
+    expectCorrupt(() => readVarlong(bytes, cursorOver(bytes)))
+    expectCorrupt(() => readVarlongBig(bytes, cursorOver(bytes)))
   })
 
   it('rejects a varint that runs into the cursor end, even with bytes after it in the buffer', () => {
     const bytes = hex('8080 01')
-    corrupt(() => readVarint(bytes, { pos: 0, end: 2 }))
-    corrupt(() => readVarlong(bytes, { pos: 0, end: 2 }))
-    corrupt(() => readVarlongBig(bytes, { pos: 0, end: 2 }))
-    corrupt(() => readVarint(bytes, { pos: 3, end: 3 }))
+    expectCorrupt(() => readVarint(bytes, { pos: 0, end: 2 }))
+    expectCorrupt(() => readVarlong(bytes, { pos: 0, end: 2 }))
+    expectCorrupt(() => readVarlongBig(bytes, { pos: 0, end: 2 }))
+    expectCorrupt(() => readVarint(bytes, { pos: 3, end: 3 }))
   })
 })

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { ConfigKind } from '../../src/config/define'
-import { describeValue, type InvalidConfigError, isKafkaliteError } from '../../src/errors/index'
+import { describeValue, type InvalidConfigError } from '../../src/errors/index'
+import { expectSyncCode } from '../helpers/errors'
 
 export interface KeyCase {
   readonly key: string
@@ -18,14 +19,9 @@ export interface KeyCase {
   readonly allowed: string
 }
 
+/** Asserts a synchronous throw of ERR_INVALID_CONFIG; returns it. */
 export function expectInvalidConfig(fn: () => unknown): InvalidConfigError {
-  try {
-    fn()
-  } catch (e) {
-    expect(isKafkaliteError(e, 'ERR_INVALID_CONFIG')).toBe(true)
-    return e as InvalidConfigError
-  }
-  throw new Error('expected an InvalidConfigError')
+  return expectSyncCode<InvalidConfigError>(fn, 'ERR_INVALID_CONFIG')
 }
 
 export function describeKeyCases<C>(

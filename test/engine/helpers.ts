@@ -3,9 +3,7 @@ import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { expect } from 'vitest'
 import { encodeRecordBatch } from '../../src/codec/record-batch'
-import { isKafkaliteError, type ErrorCode } from '../../src/errors/index'
 import { ManualClock } from '../../src/io/clock'
 import { joinPath, type FileSystem } from '../../src/io/file-system'
 import { MemoryFileSystem } from '../../src/io/memory-fs'
@@ -60,29 +58,4 @@ export function snapshotTree(fs: FileSystem, dir: string): string[] {
   return out.sort()
 }
 
-/** Asserts that `run` throws (sync) or rejects (async) a KafkaliteError with `code`; returns it. */
-export async function expectCode(run: () => unknown, code: ErrorCode): Promise<Error & { code: string; context: Record<string, unknown> }> {
-  let error: unknown
-  try {
-    await run()
-  } catch (e) {
-    error = e
-  }
-  expect(error, `expected ${code}`).toBeDefined()
-  if (!isKafkaliteError(error, code)) throw new Error(`expected ${code}, got ${String((error as Error)?.stack ?? error)}`)
-  return error as Error & { code: string; context: Record<string, unknown> }
-}
-
-/** Asserts a synchronous throw (not a rejected promise) with `code`. */
-export function expectSyncCode(run: () => unknown, code: ErrorCode): Error & { code: string } {
-  let error: unknown
-  let result: unknown
-  try {
-    result = run()
-  } catch (e) {
-    error = e
-  }
-  expect(result instanceof Promise, 'expected a synchronous throw, got a promise').toBe(false)
-  if (!isKafkaliteError(error, code)) throw new Error(`expected ${code}, got ${String((error as Error)?.stack ?? error)}`)
-  return error as Error & { code: string }
-}
+export { expectCode, expectSyncCode } from '../helpers/errors'

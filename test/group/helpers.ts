@@ -5,7 +5,6 @@
 import { encodeRecordBatch } from '../../src/codec/record-batch'
 import type { ConsumerRecord } from '../../src/consumer/types'
 import type { EngineConfigInput } from '../../src/config/engine-config'
-import { isKafkaliteError, type ErrorCode } from '../../src/errors/index'
 import { Kafkalite } from '../../src/api/kafkalite'
 import { Engine } from '../../src/engine/engine'
 import { ConsumerGroup, type ConsumerGroupOptions } from '../../src/group/consumer-group'
@@ -92,17 +91,7 @@ export const values = (records: ConsumerRecord[]) => records.map((r) => r.value!
 
 export const owned = (member: GroupConsumer) => member.ownedPartitions().map((tp) => `${tp.topic}-${tp.partition}`)
 
-/** Asserts that `run` throws or rejects with a KafkaliteError of `code`; returns it. */
-export async function expectCode(run: () => unknown, code: ErrorCode): Promise<Error & { code: string; context: Record<string, unknown> }> {
-  let error: unknown
-  try {
-    await run()
-  } catch (e) {
-    error = e
-  }
-  if (!isKafkaliteError(error, code)) throw new Error(`expected ${code}, got ${String((error as Error)?.stack ?? error)}`)
-  return error as Error & { code: string; context: Record<string, unknown> }
-}
+export { expectCode } from '../helpers/errors'
 
 /**
  * The engine and the group coordinator without the Kafkalite wrapper, for tests that need the partition
