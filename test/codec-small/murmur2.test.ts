@@ -16,6 +16,7 @@ import {
   toPositive,
 } from '../../src/codec/murmur2'
 import { isKafkaliteError } from '../../src/errors/index'
+import { mulberry32 } from '../helpers/random'
 
 const require = createRequire(import.meta.url)
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2.js') as (key: Buffer) => number
@@ -48,17 +49,6 @@ const GROUP_VECTORS: [string, number, number][] = [
   ['g😀', 1871882, 32],
   ['polygenelubricants', -2147483648, 0],
 ]
-
-/** mulberry32: a small seeded PRNG, so that a failing run can be replayed from its printed seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('murmur2', () => {
   it.each(KEY_VECTORS)('murmur2(%j) matches Kafka UtilsTest', (key, signed, positive, p3, p6, p50) => {

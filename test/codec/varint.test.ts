@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { expectCorrupt } from '../helpers/errors'
+import { mulberry32 } from '../helpers/random'
 import {
   readVarint,
   readVarlong,
@@ -46,18 +47,6 @@ function encodeWith(write: (buf: Buffer, pos: number) => number): Buffer {
 
 function cursorOver(buf: Buffer): Cursor {
   return { pos: 0, end: buf.length }
-}
-
-/** A small deterministic PRNG (mulberry32) so that failures can be replayed from the printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 describe('varint > Kafka vectors', () => {
@@ -117,7 +106,7 @@ describe('varint > varlong as number', () => {
 
   it('agrees with the bigint encoder on random safe integers of every magnitude', () => {
     const seed = Date.now() >>> 0
-    const random = rng(seed)
+    const random = mulberry32(seed)
     for (let i = 0; i < 20_000; i++) {
       const magnitude = 2 ** Math.floor(random() * 54)
       const value = Math.min(Number.MAX_SAFE_INTEGER, Math.floor(random() * magnitude)) * (random() < 0.5 ? -1 : 1)

@@ -14,20 +14,10 @@ import { loadCodecs } from '../../src/codec/compression/index'
 import { bufferView } from '../../src/consumer/buffer-view'
 import { decodeBatch } from '../../src/consumer/record-decoder'
 import { expectSyncCode } from '../engine/helpers'
+import { mulberry32 } from '../helpers/random'
 
 const TARGET = { topic: 't', partition: 3, context: { topic: 't', partition: 3 } }
 const LIMIT = 1 << 24
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function randomBytes(next: () => number, max: number): Buffer | null {
   if (next() < 0.1) return null
@@ -72,7 +62,7 @@ describe('Consumer > record decoder', () => {
     await loadCodecs()
     const seed = Number(process.env.SEED ?? Date.now() % 1_000_000)
     console.log(`record decoder equivalence seed: ${seed}`)
-    const next = rng(seed)
+    const next = mulberry32(seed)
     for (let b = 0; b < 60; b++) {
       const batch = randomBatch(next)
       const expected = decodeRecords(batch, 0, { maxDecompressedBytes: LIMIT }).map(plain)

@@ -1,4 +1,6 @@
-/** A small seeded PRNG (mulberry32) for the group tests' randomized inputs. The seed is printed by the caller. */
+/** Randomized inputs for the group tests: mulberry32 (test/helpers/random.ts) with int, pick and shuffle. The seed is printed by the caller. */
+import { mulberry32 } from '../helpers/random'
+
 export interface Rng {
   readonly seed: number
   next(): number
@@ -8,14 +10,7 @@ export interface Rng {
 }
 
 export function rng(seed: number): Rng {
-  let a = seed >>> 0
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const next = mulberry32(seed)
   const int = (max: number) => Math.floor(next() * max)
   return {
     seed,

@@ -162,17 +162,8 @@ export function batchCount(log: PartitionLog): number {
   return n
 }
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** A seeded PRNG returning floats in [0, 1) (mulberry32). */
+export { mulberry32 as seededRandom } from '../helpers/random'
 
 /** Lets pending promise callbacks (appends' fsyncs in memory, completions) run. */
 export async function settle(rounds = 20): Promise<void> {
