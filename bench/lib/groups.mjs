@@ -1,5 +1,6 @@
 /** The measurement groups, in the order they run. */
 import { measureAppends } from './append.mjs'
+import { measureCompaction } from './compaction.mjs'
 import { measureOpenAndRss } from './open-rss.mjs'
 import { measureScans } from './scan.mjs'
 import { measureTail } from './tail.mjs'
@@ -23,5 +24,6 @@ export const GROUPS = [
   { name: 'scan', run: (ctx) => measureScans(ctx, { valueBytes: 100, count: ctx.profile.scan[100], reps: ctx.profile.reps }) },
   { name: 'tail-fsync', run: (ctx) => measureTail(ctx, 'fsync') },
   { name: 'tail-none', run: (ctx) => measureTail(ctx, 'none') },
+  { name: 'compaction', run: (ctx) => measureCompaction(ctx) },
   { name: 'open-rss', run: (ctx) => measureOpenAndRss(ctx) },
 ]

@@ -16,7 +16,7 @@ export async function loadKafkalite() {
       encode: typeof kl.encodeRecordBatch === 'function',
       producer: typeof proto.producer === 'function',
       consumer: typeof proto.consumer === 'function',
-      cleaner: typeof kl.Kafkalite?.prototype?.compact === 'function' || 'logCleanerEnable' in (kl.ENGINE_CONFIG?.table ?? {}),
+      runCleaners: typeof proto.runCleaners === 'function',
     },
   }
 }

@@ -11,7 +11,7 @@ export const PROFILES = {
     scan: { 100: 1_000_000 },
     tail: { rate: 2000, count: 4000, reps: 3 },
     openRss: { small: 1_000_000, large: 10_000_000, openReps: 3 },
-    compaction: { records: 1_000_000, keys: 100_000 },
+    compaction: { records: 1_000_000, keys: 100_000, reps: 3, segmentBytes: 8 * 1024 * 1024 },
   },
   smoke: {
     reps: 1,
@@ -20,6 +20,6 @@ export const PROFILES = {
     scan: { 100: 5_000 },
     tail: { rate: 2000, count: 100, reps: 1 },
     openRss: { small: 10_000, large: 30_000, openReps: 1 },
-    compaction: { records: 5_000, keys: 500 },
+    compaction: { records: 20_000, keys: 500, reps: 1, segmentBytes: 256 * 1024 },
   },
 }
