@@ -9,7 +9,9 @@
  * measurement failed verification or threw (an unmet target is reported, not an error).
  */
 import { execSync } from 'node:child_process'
+import * as fs from 'node:fs'
 import * as os from 'node:os'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { cleanupScratch, failed, markdownTable, makeScratch } from './lib/harness.mjs'
 import { loadKafkalite } from './lib/kafkalite.mjs'
 import { makeAdapters } from './lib/adapters.mjs'
@@ -22,6 +24,7 @@ const onlyAt = args.indexOf('--only')
 const only = onlyAt >= 0 ? args[onlyAt + 1] : undefined
 const profile = smoke ? PROFILES.smoke : PROFILES.full
 
+const snapshot = snapshotDist()
 const { kl, has } = await loadKafkalite()
 const scratch = makeScratch()
 const adapters = makeAdapters(kl, has)
@@ -47,7 +50,10 @@ const machine = {
 }
 process.stdout.write(`${JSON.stringify({ machine, profile: smoke ? 'smoke' : 'full' })}\n`)
 let broken = false
-const cleanup = () => cleanupScratch(scratch)
+const cleanup = () => {
+  cleanupScratch(scratch)
+  fs.rmSync(snapshot, { recursive: true, force: true })
+}
 process.on('SIGINT', () => {
   cleanup()
   process.exit(130)
@@ -83,3 +89,16 @@ process.stdout.write(
     .join(' ')}\n`,
 )
 process.exitCode = broken ? 1 : 0
+
+/** Copies dist/ to bench/out/dist-<pid>/ and points every import (ours and the children's) at it. */
+function snapshotDist() {
+  const dist = fileURLToPath(new URL('../dist/', import.meta.url))
+  const copy = fileURLToPath(new URL(`./out/dist-${process.pid}/`, import.meta.url))
+  if (!fs.existsSync(`${dist}index.js`)) {
+    process.stderr.write('dist/index.js is missing: run `npm run bench` (tsup first)\n')
+    process.exit(1)
+  }
+  fs.cpSync(dist, copy, { recursive: true })
+  process.env.KAFKALITE_BENCH_DIST = pathToFileURL(`${copy}index.js`).href
+  return copy
+}

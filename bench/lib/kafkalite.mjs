@@ -4,8 +4,13 @@
  */
 import { KEY_BYTES, valueSumAt } from './records.mjs'
 
+/**
+ * The package under test. run.mjs snapshots dist/ into bench/out/ first (KAFKALITE_BENCH_DIST), so a
+ * rebuild of dist/ during a run (tsup cleans it) cannot pull the package from under the run or mix two
+ * builds in one; the snapshot stays inside the repository so that its dependencies still resolve.
+ */
 export async function loadKafkalite() {
-  const kl = await import('../../dist/index.js')
+  const kl = await import(process.env.KAFKALITE_BENCH_DIST ?? '../../dist/index.js')
   const proto = kl.Kafkalite?.prototype ?? {}
   return {
     kl,
