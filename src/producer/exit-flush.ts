@@ -10,14 +10,26 @@
  * One process listener is installed while at least one producer is open, and removed after the last
  * closes.
  */
-const hooks = new Set<() => void>()
+const hooks = new Set<() => boolean>()
 
+/**
+ * Node emits 'beforeExit' again only if the loop is alive after the listeners ran. Appending resolves
+ * sends, and their awaiters may send more records, whose linger timers are unref'd again; without a
+ * ref'd turn of the loop the process would exit with those sends unsettled. So whenever a hook did
+ * work, one `setImmediate` keeps the loop alive for a turn, and the next idle moment comes back here,
+ * until a round finds nothing lingering.
+ */
 function onBeforeExit(): void {
-  for (const hook of [...hooks]) hook()
+  let worked = false
+  for (const hook of [...hooks]) worked = hook() || worked
+  if (worked) setImmediate(() => {})
 }
 
-/** Runs `hook` whenever the process is about to exit for lack of work; returns the unregistration. */
-export function onProcessIdle(hook: () => void): () => void {
+/**
+ * Runs `hook` whenever the process is about to exit for lack of work (it returns whether it found
+ * work to do); returns the unregistration.
+ */
+export function onProcessIdle(hook: () => boolean): () => void {
   if (hooks.size === 0) process.on('beforeExit', onBeforeExit)
   hooks.add(hook)
   return () => {

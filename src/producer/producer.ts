@@ -305,9 +305,11 @@ export class Producer {
   }
 
   /** The process is about to exit for lack of work: append lingering batches now (exit-flush.ts). */
-  #sendLingering(): void {
-    if (this.#lifecycle.state === 'closed' || !this.#accumulator.hasOpenBatches) return
+  /** Appends every lingering batch now (the process is idle); whether there was any. */
+  #sendLingering(): boolean {
+    if (this.#lifecycle.state === 'closed' || !this.#accumulator.hasOpenBatches) return false
     this.#accumulator.closeAll()
     this.#sender.drainAll()
+    return true
   }
 }

@@ -22,6 +22,14 @@ beforeAll(() => {
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
 describe('Producer > a process that runs out of work', () => {
+  it('keeps appending lingering records while awaited sends lead to more sends (chunks of awaited sends)', () => {
+    const dir = join(work, 'chunks')
+    const child = spawnSync(process.execPath, [childScript, dir, 'chunks'], { encoding: 'utf8', timeout: 30_000, env: childEnv() })
+    expect(child.stderr).toBe('')
+    expect(child.stdout).toBe('sent 99999\n')
+    expect(child.status).toBe(0)
+  })
+
   it.each(['await', 'forget'])('appends lingering records before it exits (send %s)', async (mode) => {
     const dir = join(work, mode)
     const started = Date.now()
