@@ -114,7 +114,7 @@ export class MemberSession implements MemberHandle {
    */
   rebalanceStarted(): void {
     this.needsJoin = true
-    this.consumer.nudge()
+    this.nudge()
   }
 
   removed(reason: RemovalReason): void {
@@ -123,12 +123,21 @@ export class MemberSession implements MemberHandle {
     this.memberId = null
     this.generation = -1
     this.needsJoin = true
-    this.consumer.nudge()
+    this.nudge()
   }
 
   fenced(): void {
     this.isFenced = true
-    this.consumer.nudge()
+    this.nudge()
+  }
+
+  /**
+   * Wakes a waiting poll. A closing or closed consumer has no poll to wake (and its nudge throws
+   * ERR_CLOSED), so news that reaches it then only sets the flags: a notification must never fail the
+   * coordinator call of another member that triggered it.
+   */
+  private nudge(): void {
+    if (!this.closing) this.consumer.nudge()
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -264,6 +273,13 @@ export class MemberSession implements MemberHandle {
         ownedGeneration: cooperative ? this.generation : this.previous.generation,
         handle: this,
       })
+      if (this.closing) {
+        // close() ran while the join was on its way (it found no member id to leave with): leave now,
+        // or the group would keep a member that never polls, holding partitions nobody consumes.
+        this.forgetJoin()
+        this.depart(ticket.memberId)
+        return
+      }
       this.memberId = ticket.memberId
       this.joinedTopics = topics
       ticket.outcome.then(
@@ -280,7 +296,7 @@ export class MemberSession implements MemberHandle {
   private deliver(seq: number, outcome: PendingOutcome): void {
     if (seq !== this.joinSeq) return
     this.outcome = outcome
-    this.consumer.nudge()
+    this.nudge()
   }
 
   /** The member is out of the group: whatever its join in flight brings back no longer applies. */
@@ -411,15 +427,21 @@ export class MemberSession implements MemberHandle {
     if (memberId === null || this.isFenced || this.coordinator.isClosed) return
     const errors: unknown[] = []
     if (this.config.enableAutoCommit) await this.commitPositions(this.ownedPartitions).catch(() => undefined)
-    const stay = this.config.groupInstanceId !== null && !this.options.leaveGroupOnClose
-    if (stay) {
-      this.coordinator.detach(this.groupId, this.memberId ?? memberId, true)
-    } else {
-      await callListener(this.listeners.revoked, this.ownedPartitions, errors)
-      this.coordinator.leave(this.groupId, this.memberId ?? memberId)
-    }
+    if (!this.staysOnClose) await callListener(this.listeners.revoked, this.ownedPartitions, errors)
+    this.depart(this.memberId ?? memberId)
     this.memberId = null
     if (errors.length > 0) throw errors[0]
+  }
+
+  /** A static member keeps its place for sessionTimeoutMs when its object closes, unless leaveGroupOnClose. */
+  private get staysOnClose(): boolean {
+    return this.config.groupInstanceId !== null && !this.options.leaveGroupOnClose
+  }
+
+  /** The closing object's member leaves the group (dynamic) or detaches from it (static). */
+  private depart(memberId: string): void {
+    if (this.staysOnClose) this.coordinator.detach(this.groupId, memberId, true)
+    else this.coordinator.leave(this.groupId, memberId)
   }
 }
 
