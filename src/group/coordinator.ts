@@ -151,6 +151,7 @@ export class GroupCoordinator {
       if (snapshot === undefined || snapshot.protocolType !== CONSUMER_PROTOCOL_TYPE) continue
       const group = new Group(groupId, snapshot.members.length === 0 ? 'Empty' : 'Stable', now)
       group.applySnapshot(snapshot, this.partitionCounts(snapshot.members.flatMap((m) => m.topics)))
+      group.handedOutGeneration = group.generation
       this.groups.set(groupId, group)
       for (const member of [...group.members.values()]) {
         if (member.groupInstanceId === null) group.removeMember(member.memberId)

@@ -66,7 +66,11 @@ export function validateCommitter(group: Group | undefined, groupId: string, com
   if (group.state === 'CompletingRebalance') {
     throw new KafkaliteError('ERR_REBALANCE_IN_PROGRESS', `Group ${groupId} is completing a rebalance; commit after the new assignment arrives`, context)
   }
-  if (committer.generation !== group.generation) {
+  // A generation that a new rebalance overtook before it was handed out was never seen by any member:
+  // until the next one completes, the members' generation is the one they last got (Kafka's members
+  // learn a generation from the JoinGroup response, before it can be overtaken by SyncGroup's failure).
+  const handedOutInPreparing = group.state === 'PreparingRebalance' && committer.generation === group.handedOutGeneration
+  if (committer.generation !== group.generation && !handedOutInPreparing) {
     throw new KafkaliteError(
       'ERR_ILLEGAL_GENERATION',
       `Group ${groupId} is at generation ${group.generation}, but the commit is from generation ${committer.generation}: the group rebalanced since this member's last assignment`,

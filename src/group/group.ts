@@ -73,6 +73,12 @@ export class Group {
   initialDelayTimer: TimerHandle | undefined
   /** Incremented whenever a rebalance starts, so a completion that lost a race can tell. */
   rebalanceEpoch = 0
+  /**
+   * The newest generation whose assignments reached the members (or, after a load, the stored one).
+   * It trails `generation` when a rebalance overtook a stored generation before it was made durable and
+   * handed out: the members still hold that older generation's assignment, and may commit in it.
+   */
+  handedOutGeneration = 0
 
   constructor(
     readonly groupId: string,

@@ -159,6 +159,7 @@ export class Rebalancer {
       () => {
         if (this.host.isClosed || group.rebalanceEpoch !== epoch || group.state !== 'CompletingRebalance') return
         group.machine.transition('Stable', this.host.clock.now())
+        group.handedOutGeneration = group.generation
         const pending = [...group.pendingJoins]
         group.pendingJoins.clear()
         for (const [memberId, p] of pending) p.resolve(this.assignedOutcome(group, group.members.get(memberId)!))
