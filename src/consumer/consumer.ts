@@ -532,6 +532,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       heartbeat: async () => {
         await consumer.coordinator?.heartbeat?.()
       },
+      wakeup: () => {
+        // Also while closing (an iterator returned during close): ending a waiting poll is always safe.
+        if (!consumer.polling) return
+        consumer.wakeupRequested = true
+        consumer.signal.notify('wakeup')
+      },
       get maxPollRecords() {
         return consumer.config.maxPollRecords
       },

@@ -32,6 +32,8 @@ export interface ChunkSource {
   /** Whether the consumer may go on handing out records (not closing; the run loop: not stopping). */
   readonly active: boolean
   heartbeat(): Promise<void>
+  /** Ends this source's poll if one is waiting (it resolves with no records); otherwise does nothing. */
+  wakeup(): void
   readonly maxPollRecords: number
   readonly pollTimeoutMs: number
 }

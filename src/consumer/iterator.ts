@@ -4,7 +4,9 @@
  * Each poll takes up to `maxPollRecords`; the position of a partition moves past a record when the
  * record is handed out, so a commit made in the loop body covers what the body has seen and no more.
  * Leaving the loop (`break`, `return`, a thrown error in the body) calls `return()`, which gives the
- * records polled but not handed out back to the next poll. A paused partition's remaining records are
+ * records polled but not handed out back to the next poll. `return()` may also come while a `next()` is
+ * still waiting in a poll (`Readable.from(consumer)` destroyed, a race against a timeout): the poll is
+ * ended at once, so that the consumer can poll again, and the waiting `next()` resolves done. A paused partition's remaining records are
  * given back the same way and come again after `resume`.
  *
  * Concurrency: one `next()` at a time, as `for await` does; the consumer refuses a second concurrent poll.
@@ -18,6 +20,8 @@ export class RecordIterator implements AsyncIterator<ConsumerRecord> {
   private chunkIndex = 0
   private recordIndex = 0
   private finished = false
+  /** A `next()` is waiting in a poll. */
+  private polling = false
 
   constructor(
     private readonly source: ChunkSource,
@@ -34,7 +38,13 @@ export class RecordIterator implements AsyncIterator<ConsumerRecord> {
         continue
       }
       this.lifecycle.ensureNotRunning('Iterating the consumer')
-      this.chunks = await this.source.fetchChunks({ maxRecords: this.source.maxPollRecords, timeoutMs: this.source.pollTimeoutMs })
+      const chunks = await this.poll()
+      if (this.finished) {
+        // return() came while this poll waited: nothing of it is handed out.
+        for (const chunk of chunks) giveBack(chunk)
+        continue
+      }
+      this.chunks = chunks
       this.chunkIndex = 0
       this.recordIndex = 0
     }
@@ -48,7 +58,17 @@ export class RecordIterator implements AsyncIterator<ConsumerRecord> {
     }
     this.chunks = []
     this.finished = true
+    if (this.polling) this.source.wakeup()
     return { done: true, value: undefined }
+  }
+
+  private async poll(): Promise<FetchedChunk[]> {
+    this.polling = true
+    try {
+      return await this.source.fetchChunks({ maxRecords: this.source.maxPollRecords, timeoutMs: this.source.pollTimeoutMs })
+    } finally {
+      this.polling = false
+    }
   }
 
   private nextPolled(): ConsumerRecord | undefined {

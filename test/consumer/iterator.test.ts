@@ -111,4 +111,38 @@ describe('Consumer > async iterator', () => {
     expect(next.value()).toMatchObject({ done: false, value: { offset: 0 } })
     await iterator.return!()
   })
+  it('return() while next() waits ends that wait: the pending next() is done and the consumer can poll at once', async () => {
+    const env = await openEnv()
+    const consumer = env.consumer({ autoOffsetReset: 'earliest', fetchMaxWaitMs: 60_000 })
+    consumer.assign([P0])
+    const iterator = consumer[Symbol.asyncIterator]()
+    const next = track(iterator.next())
+    await settle()
+    expect(next.settled()).toBe(false)
+
+    // As Readable.from(consumer).destroy() or a Promise.race with a timeout do.
+    await iterator.return!()
+    await settle()
+
+    expect(next.value()).toEqual({ done: true, value: undefined })
+    await produce(env, 't', 0, ['a', 'b'])
+    expect(values(await consumer.poll({ timeoutMs: 0 }))).toEqual(['a', 'b'])
+  })
+
+  it('records a waiting next() took when return() came are given back to the next poll', async () => {
+    const env = await openEnv()
+    const consumer = env.consumer({ autoOffsetReset: 'earliest' })
+    consumer.assign([P0])
+    const iterator = consumer[Symbol.asyncIterator]()
+    const next = track(iterator.next())
+    await settle()
+    // The append wakes the poll, which takes the records; return() runs before next() resumes.
+    await produce(env, 't', 0, ['a', 'b'])
+    await iterator.return!()
+    await settle()
+
+    expect(next.value()).toEqual({ done: true, value: undefined })
+    expect(consumer.position(P0)).toBe(0)
+    expect(values(await consumer.poll({ timeoutMs: 0 }))).toEqual(['a', 'b'])
+  })
 })
