@@ -463,9 +463,13 @@ export class Engine {
   // Internals
 
   private async load(): Promise<void> {
+    // Compiling zstd's WebAssembly takes several milliseconds of a clean open; it needs nothing from the
+    // disk, so it runs while the directory is created, locked and read, and is awaited before the first
+    // log is opened. (Caught here so that a failure before that await is not an unhandled rejection.)
+    const codecs = loadCodecs()
+    codecs.catch(() => undefined)
     await createDirDurably(this.fs, this.dir)
     this.lock = acquireDirectoryLock(this.fs, this.dir, { pid: process.pid, hostname: hostname() })
-    await loadCodecs()
     const registry = readTopicRegistry(this.fs, this.dir)
     const configs = new Map(registry.map((record) => [record.name, this.storedConfig(record)]))
     this.producerIds = ProducerIdAllocator.load(this.fs, this.dir)
@@ -475,6 +479,7 @@ export class Engine {
     const endStates = this.logDirState.readCleanShutdownStates()
 
     const problems = await this.removeDebris(registry)
+    await codecs
     for (const record of registry) {
       problems.push(
         ...(await this.topics.load(record, configs.get(record.name)!, (partition) => {
