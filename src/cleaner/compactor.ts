@@ -118,13 +118,18 @@ export async function compactOnce(input: CompactionInput): Promise<CompactionRes
     earliestDeleteHorizonMs: undefined,
   }
   for (const group of groups) {
+    const before = groupFingerprint(log, group)
     const cleaned = await cleanGroup(input, chunks, group, filter, producers, stats)
     if (cleaned === undefined) continue
-    ensureStillInLog(log, group)
-    result.bytesBefore += group.reduce((n, s) => n + s.size, 0)
+    result.bytesBefore += before.sizes.reduce((n, size) => n + size, 0)
     result.bytesAfter += cleaned.size
     result.segmentsAfter++
-    await swapSegments(log, group, [cleaned], { fs: input.fs, deleter: input.deleter, fileDeleteDelayMs: input.config.fileDeleteDelayMs })
+    await swapSegments(log, group, [cleaned], {
+      fs: input.fs,
+      deleter: input.deleter,
+      fileDeleteDelayMs: input.config.fileDeleteDelayMs,
+      ensureUnchanged: () => ensureStillInLog(log, group, before),
+    })
     await input.slice()
   }
   result.recordsRead = stats.recordsRead
@@ -318,13 +323,35 @@ function isLastOfProducer(buf: Buffer, pos: Position, producers: ProducerLastOff
   return producerId >= 0 && producers.get(producerId) === readLastOffset(buf, pos)
 }
 
-/** The round's group still sits in the log, unchanged (nothing else may replace segments meanwhile). */
-function ensureStillInLog(log: PartitionLog, group: readonly LogSegment[]): void {
+/** What must not change while a group is cleaned: its segments' sizes and the segment that follows it. */
+interface GroupFingerprint {
+  sizes: number[]
+  next: LogSegment | undefined
+}
+
+function groupFingerprint(log: PartitionLog, group: readonly LogSegment[]): GroupFingerprint {
+  const segments = log.segmentList
+  return { sizes: group.map((s) => s.size), next: segments[segments.indexOf(group[group.length - 1]!) + 1] }
+}
+
+/**
+ * The round's group still sits in the log, unchanged. Retention and deleteRecords wait for the
+ * cleaner lock, but `truncateTo` is synchronous and takes no lock: it may drop the group's segments,
+ * cut one of them (the segments after the cut point go, and the one holding it becomes the active
+ * segment and shrinks), or cut exactly at the group's end (the segment after the group goes, and the
+ * group's last segment becomes active and takes appends). A cleaned copy would then hold truncated
+ * records, so the round stops.
+ */
+function ensureStillInLog(log: PartitionLog, group: readonly LogSegment[], before: GroupFingerprint): void {
   const segments = log.segmentList
   const first = segments.indexOf(group[0]!)
-  if (log.isClosed || first < 0 || group.some((s, i) => segments[first + i] !== s)) {
-    throw new CleaningAborted(`the segments of ${log.topic}-${log.partition} changed during the round`)
-  }
+  const changed =
+    log.isClosed ||
+    first < 0 ||
+    group.some((s, i) => segments[first + i] !== s || s.size !== before.sizes[i]) ||
+    segments[first + group.length] !== before.next ||
+    group.includes(log.activeSegment)
+  if (changed) throw new CleaningAborted(`the segments of ${log.topic}-${log.partition} changed during the round`)
 }
 
 /**

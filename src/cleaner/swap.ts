@@ -25,8 +25,9 @@
  * a batch whose last offset is theirs (compactor.ts), so completion deletes exactly the segments it
  * replaces, including the old one that shares its base offset.
  *
- * Assumes: the caller holds the partition's cleaner lock (nothing else replaces or deletes these
- * segments meanwhile); appends and reads may run during the awaits.
+ * Assumes: the caller holds the partition's cleaner lock (retention and deleteRecords do not touch
+ * these segments meanwhile); appends and reads may run during the awaits, and so may a truncation,
+ * which `ensureUnchanged` catches before step 3.
  */
 import { isKafkaliteError } from '../errors/index'
 import type { FileSystem } from '../io/file-system'
@@ -34,6 +35,7 @@ import { CLEANED_SUFFIX, DELETED_SUFFIX, SWAP_SUFFIX } from '../storage/file-nam
 import type { PartitionLog } from '../storage/partition-log'
 import type { LogSegment } from '../storage/segment'
 import { assert } from '../util/assert'
+import { CleaningAborted } from './cleaner-state'
 import type { FileDeleter } from './file-deleter'
 
 export interface SwapOptions {
@@ -42,18 +44,30 @@ export interface SwapOptions {
   fileDeleteDelayMs: number
   /** Called after the commit point; a swap that committed is always finished, abort or not. */
   onCommitted?: () => void
+  /**
+   * Throws (CleaningAborted) if the old segments changed since they were cleaned (a truncation: see
+   * compactor.ts). Checked after every await before step 3, synchronously with the step that follows.
+   */
+  ensureUnchanged?: () => void
 }
 
 export async function swapSegments(log: PartitionLog, oldSegments: readonly LogSegment[], cleaned: readonly LogSegment[], options: SwapOptions): Promise<void> {
   const { fs, deleter } = options
   assert(oldSegments.length > 0 && cleaned.length > 0, 'a swap replaces at least one segment with at least one')
   // Steps 1 and 2: anything failing here leaves the old segments in place.
+  // A truncation during the directory fsync is the one change that undoes a commit point: the old
+  // segments no longer hold what the `.swap` files replace, so they are discarded like `.cleaned` ones
+  // (a crash before that discard lets recovery complete the swap; the engine should pause cleaning
+  // around truncations to close that window).
   try {
+    options.ensureUnchanged?.()
     for (const s of cleaned) await s.flushWithIndexes()
+    options.ensureUnchanged?.()
     for (const s of [...cleaned].reverse()) s.changeFileSuffixes(CLEANED_SUFFIX, SWAP_SUFFIX)
     await fs.syncDir(log.dir)
+    options.ensureUnchanged?.()
   } catch (e) {
-    if (isKafkaliteError(e)) discardUncommitted(fs, cleaned)
+    if (isKafkaliteError(e) || e instanceof CleaningAborted) discardUncommitted(fs, cleaned)
     throw e
   }
   options.onCommitted?.()
