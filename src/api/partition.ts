@@ -64,6 +64,7 @@ export class Partition {
    */
   read(fromOffset: Offset, maxBytes: number = DEFAULT_READ_MAX_BYTES): ReadResult {
     const log = this.log()
+    checkOffsetType(fromOffset, 'read', this.context())
     checkMaxBytes(maxBytes, this.context())
     return log.read(fromOffset, maxBytes)
   }
@@ -71,6 +72,7 @@ export class Partition {
   /** `read`, decoded: the records at or after `fromOffset`, with the offset to read from next. */
   readRecords(fromOffset: Offset, options: ReadRecordsOptions = {}): ReadRecordsResult {
     const log = this.log()
+    checkOffsetType(fromOffset, 'readRecords', this.context())
     const maxBytes = options?.maxBytes ?? DEFAULT_READ_MAX_BYTES
     checkMaxBytes(maxBytes, this.context())
     const result = log.read(fromOffset, maxBytes)
@@ -113,7 +115,9 @@ export class Partition {
    * below the log start offset.
    */
   truncateTo(offset: Offset): void {
-    this.log().truncateTo(offset)
+    const log = this.log()
+    checkOffsetType(offset, 'truncateTo', this.context())
+    log.truncateTo(offset)
   }
 
   /** Resolves once everything appended so far is fsynced. */
@@ -128,6 +132,17 @@ export class Partition {
 
   private context(): { topic: string; partition: number } {
     return { topic: this.topic, partition: this.partition }
+  }
+}
+
+/**
+ * An offset must be an integer; one that is not is a wrong argument (the log would call "1.5" or "0"
+ * out of range, or below the log start). Negative integers go on to the log, which reports them as
+ * ERR_OFFSET_OUT_OF_RANGE with the log's bounds, as Kafka does.
+ */
+function checkOffsetType(offset: unknown, operation: string, context: { topic: string; partition: number }): void {
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset)) {
+    throw new InvalidArgumentError(`${operation} expects an integer offset, got ${describeValue(offset)}`, context)
   }
 }
 

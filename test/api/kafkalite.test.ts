@@ -140,6 +140,12 @@ describe.each(MODES)('Kafkalite ($name)', ({ options }) => {
     await expectCode(() => p.readRecords(0, { maxBytes: -5 }), 'ERR_INVALID_ARGUMENT')
     await expectCode(() => p.offsetForTimestamp('yesterday' as never), 'ERR_INVALID_ARGUMENT')
     await expectCode(() => p.truncateTo(-1), 'ERR_OFFSET_OUT_OF_RANGE')
+    // An offset that is not an integer is a wrong argument, not an offset out of range ("1.5 is below the log start offset 0").
+    for (const offset of ['0', 0.5, Number.NaN, Infinity, null]) {
+      await expectCode(() => p.read(offset as never), 'ERR_INVALID_ARGUMENT')
+      await expectCode(() => p.readRecords(offset as never), 'ERR_INVALID_ARGUMENT')
+      await expectCode(() => p.truncateTo(offset as never), 'ERR_INVALID_ARGUMENT')
+    }
     expect(p.logEndOffset).toBe(1)
     expect(p.readRecords(0).records.map((r) => text(r.value))).toEqual(['ok'])
   })
