@@ -236,6 +236,9 @@ export class MemberSession implements MemberHandle {
       // KIP-429: the revoked partitions are handed over by a second rebalance, which this join starts.
       if (this.rebalanceProtocol === 'cooperative') this.needsJoin = true
     }
+    // The member may have been removed (a rebalance timeout) while its revoked listener ran: the
+    // assignment is no longer its own, so it takes nothing; its next poll reports the loss and rejoins.
+    if (this.memberId !== outcome.memberId || this.closing) return
     const engine = this.coordinator.engine
     const added = outcome.assignment.filter((tp) => !this.owned.has(keyOf(tp)) && engine.hasTopic(tp.topic))
     this.consumer.addPartitions(added.map((tp) => ({ ...tp, offset: this.coordinator.committed(this.groupId, tp.topic, tp.partition)?.offset ?? null })))
