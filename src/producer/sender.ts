@@ -220,10 +220,16 @@ export class Sender {
     }
     const at = q.ready.findIndex((b) => b.attempts === 0 || b.order > batch.order)
     q.ready.splice(at < 0 ? q.ready.length : at, 0, batch)
-    q.retryTimer ??= this.host.clock.setTimeout(() => {
-      q.retryTimer = undefined
-      this.drain(q)
-    }, this.config.retryBackoffMs)
+    // A retry is a send the caller is still awaiting (bounded by retries and deliveryTimeoutMs), not
+    // background work: it keeps the process alive, so an idle process cannot exit with it unsettled.
+    q.retryTimer ??= this.host.clock.setTimeout(
+      () => {
+        q.retryTimer = undefined
+        this.drain(q)
+      },
+      this.config.retryBackoffMs,
+      { keepAlive: true },
+    )
   }
 
   private fail(q: PartitionQueue, batch: ProducerBatch, error: unknown): void {

@@ -299,6 +299,9 @@ export class ProducerStateManager {
    * possible and the error dropped; a later load falls back to an older snapshot or to the log.
    */
   takeSnapshot(offset: Offset): void {
+    // Stale state (a reload that failed) is emptied, not the state as of `offset`: a snapshot of it would
+    // make the next load forget every producer and accept their retried duplicates as new.
+    if (this.stale) return
     const path = this.snapshotPath(offset)
     try {
       const handle = this.fs.open(path, 'rw')
