@@ -21,6 +21,7 @@ export async function loadKafkalite() {
       encode: typeof kl.encodeRecordBatch === 'function',
       producer: typeof proto.producer === 'function',
       consumer: typeof proto.consumer === 'function',
+      consumerGroup: typeof proto.consumerGroup === 'function',
       runCleaners: typeof proto.runCleaners === 'function',
     },
   }

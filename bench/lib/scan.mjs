@@ -104,6 +104,15 @@ export async function measureScans(ctx, { valueBytes, count, reps }) {
         ...(!consumerAvailable && { note: 'consumers have not landed: measured through Partition.readRecords, the closest public API' }),
       }),
     )
+    const groupName = `scan, consumer group member (materialised records), V=${valueBytes}`
+    if (ctx.adapters?.groupScan) {
+      const grp = await alternate(reps, floor, async () => {
+        const s = await ctx.adapters.groupScan(db, expected.count)
+        verify(groupName, s, expected)
+        return rate(s)
+      })
+      out.push(result({ name: groupName, value: grp.subject, unit: 'records/s', floor: grp.floor, target: MATERIALISED_TARGET, verified: expected }))
+    } else out.push(unavailable(groupName, 'kl.consumerGroup (src/group)', MATERIALISED_TARGET))
   } finally {
     await db.close()
   }
