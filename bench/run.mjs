@@ -54,10 +54,13 @@ const cleanup = () => {
   cleanupScratch(scratch)
   fs.rmSync(snapshot, { recursive: true, force: true })
 }
-process.on('SIGINT', () => {
-  cleanup()
-  process.exit(130)
-})
+// Interrupted (Ctrl-C, or a CI timeout's SIGTERM): still remove the scratch data and the snapshot.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.on(signal, () => {
+    cleanup()
+    process.exit(code)
+  })
+}
 try {
   for (const group of GROUPS) {
     if (only !== undefined && !group.name.includes(only)) continue
