@@ -26,6 +26,7 @@ import { dirname, type FileSystem } from '../io/file-system'
 import { assert } from '../util/assert'
 import type { Offset, Position } from '../util/types'
 import { validateAppend } from './append-validation'
+import { FlushWaiters } from './flush-waiters'
 import type { LogConfig } from './log-config'
 import { CLEANED_SUFFIX } from './file-names'
 import { deleteSegmentFiles, loadLog, type CleanShutdownState, type RecoveryReport } from './recovery'
@@ -85,15 +86,6 @@ interface HighWatermarkMark {
   position: Position
 }
 
-interface FlushWaiter {
-  /** Resolve once the recovery point passes this offset (-1: any completed round will do)... */
-  offset: Offset
-  /** ...in a round numbered at least this (0 for offset waiters). */
-  minRound: number
-  resolve: () => void
-  reject: (e: unknown) => void
-}
-
 export class PartitionLog {
   readonly topic: string
   readonly partition: number
@@ -126,7 +118,7 @@ export class PartitionLog {
   // Flushing state (group commit).
   private flushing: Promise<void> | undefined
   private flushAgain = false
-  private flushWaiters: FlushWaiter[] = []
+  private readonly flushWaiters = new FlushWaiters()
   private unflushedSegments = new Set<LogSegment>()
   /** Segment files were created, renamed or deleted since the directory was last fsynced. */
   private directoryDirty = false
@@ -642,21 +634,17 @@ export class PartitionLog {
   }
 
   private waitForRound(offset: Offset, minRound: number): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.flushWaiters.push({ offset, minRound, resolve, reject })
-      this.scheduleFlush()
-    })
+    const waiting = this.flushWaiters.wait(offset, minRound)
+    this.scheduleFlush()
+    return waiting
   }
 
   /** Fails every flush waiter whose offset is at or past `offset` (those records are gone). */
   private rejectWaitersFrom(offset: Offset, why: string): void {
-    const keep: FlushWaiter[] = []
-    for (const w of this.flushWaiters) {
-      if (w.offset >= offset) {
-        w.reject(new OffsetOutOfRangeError(`Offset ${w.offset} of ${this.topic}-${this.partition} was ${why} before it was fsynced`, { ...this.context, offset: w.offset }))
-      } else keep.push(w)
-    }
-    this.flushWaiters = keep
+    this.flushWaiters.rejectFrom(
+      offset,
+      (o) => new OffsetOutOfRangeError(`Offset ${o} of ${this.topic}-${this.partition} was ${why} before it was fsynced`, { ...this.context, offset: o }),
+    )
   }
 
   private scheduleFlush(): void {
@@ -722,13 +710,7 @@ export class PartitionLog {
     }
     if (mark.offset > this._recoveryPoint) this._recoveryPoint = mark.offset
     const advanced = this.config.durability === 'fsync' && this.moveHighWatermark(mark)
-    const waiting = this.flushWaiters
-    this.flushWaiters = []
-    for (const w of waiting) {
-      if (w.offset < this._recoveryPoint && round >= w.minRound) w.resolve()
-      else this.flushWaiters.push(w)
-    }
-    if (this.flushWaiters.length > 0) this.flushAgain = true
+    if (this.flushWaiters.settle(this._recoveryPoint, round)) this.flushAgain = true
     if (advanced) this.notifyHighWatermark()
   }
 
@@ -741,9 +723,7 @@ export class PartitionLog {
     const failure =
       error instanceof KafkaliteError ? error : new IoError('fsync', this.dir, (error as NodeJS.ErrnoException)?.code ?? 'EIO', error)
     const err = this.withContext(failure)
-    const waiting = this.flushWaiters
-    this.flushWaiters = []
-    for (const w of waiting) w.reject(err)
+    this.flushWaiters.rejectAll(err)
     for (const s of segments) this.unflushedSegments.add(s)
     if (this.config.durability === 'fsync' && !this.closed && !this.closing) {
       try {
@@ -849,8 +829,7 @@ export class PartitionLog {
   private finishClose(): void {
     this.closed = true
     for (const s of this.segments) s.close()
-    for (const w of this.flushWaiters) w.reject(new ClosedError(`Partition ${this.topic}-${this.partition}`, this.context))
-    this.flushWaiters = []
+    this.flushWaiters.rejectAll(new ClosedError(`Partition ${this.topic}-${this.partition}`, this.context))
     this.hwListeners.clear()
   }
 
