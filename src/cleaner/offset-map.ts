@@ -49,7 +49,6 @@ export class OffsetMap {
   readonly maxEntries: number
   private readonly words: Int32Array
   private readonly digest = new Int32Array(4)
-  private readonly loadFactor: number
   /** The region in use: slots [regionStart, regionStart + regionSlots). */
   private regionStart = 0
   private regionSlots = 0
@@ -61,7 +60,6 @@ export class OffsetMap {
     this.memoryBytes = memoryBytes
     this.slots = slots
     this.maxEntries = maxEntries
-    this.loadFactor = loadFactor
     this.words = new Int32Array(new ArrayBuffer(memoryBytes), 0, slots * WORDS_PER_SLOT)
     this.clear()
   }

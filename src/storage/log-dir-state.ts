@@ -20,6 +20,7 @@
 import { decodeOffsetCheckpoint, encodeOffsetCheckpoint, type OffsetCheckpointEntry } from '../codec/checkpoint'
 import { joinPath, type FileSystem } from '../io/file-system'
 import type { Offset } from '../util/types'
+import { partitionDirName } from './file-names'
 import type { CleanShutdownState } from './recovery'
 
 export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown'
@@ -29,9 +30,8 @@ export const CLEAN_SHUTDOWN_STATE_FILE = 'kafkalite-clean-shutdown.json'
 
 export type OffsetsByPartition = Map<string, Offset>
 
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}-${partition}`
-}
+/** Partitions are keyed by their directory name, `<topic>-<partition>`. */
+export const partitionKey = partitionDirName
 
 export interface PartitionOffsets {
   topic: string

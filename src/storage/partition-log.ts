@@ -19,7 +19,7 @@
  * captures (offset, segment, position) before it awaits and publishes only that afterwards, so appends
  * that land during an fsync wait for the next one (group commit).
  */
-import { RECORD_BATCH_OVERHEAD, batchSizeAt, decodeRecords, setBaseOffset, setLogAppendTime } from '../codec/record-batch'
+import { decodeRecords, forEachBatch, setBaseOffset, setLogAppendTime } from '../codec/record-batch'
 import { ClosedError, IoError, KafkaliteError, OffsetOutOfRangeError, type ErrorContext } from '../errors'
 import type { Clock, TimerHandle } from '../io/clock'
 import { dirname, type FileSystem } from '../io/file-system'
@@ -103,6 +103,8 @@ export class PartitionLog {
   private closed = false
   /** Set synchronously when close() starts: from then on nothing may change the log. */
   private closing = false
+  /** The close in progress (or done): a second close() returns it. */
+  private closingDone: Promise<void> = Promise.resolve()
   /** Bumped by every truncation, so a flush that spanned one knows its captured mark may be stale. */
   private truncations = 0
   /** Group-commit rounds started so far (a flush-everything waiter waits for a round that starts later). */
@@ -173,7 +175,7 @@ export class PartitionLog {
     const active = this.activeSegment
     this.hw = { offset: this._logEndOffset, segment: active, position: active.size }
     if (this._recoveryPoint < this._logEndOffset) {
-      for (const s of this.segments) if (this.mayHoldOffsetsFrom(s, this._recoveryPoint)) this.unflushedSegments.add(s)
+      for (const s of this.segments.slice(this.segmentIndexFor(this._recoveryPoint))) this.unflushedSegments.add(s)
     }
     this.producerState = new ProducerStateManager(this.fs, this.dir, this.context, () => ({
       segments: this.segments,
@@ -426,7 +428,8 @@ export class PartitionLog {
       this.noteOpen(segment)
       const bytes = segment.readFrom(fromOffset, maxBytes, limit)
       if (bytes === undefined) continue
-      return this.result(bytes.subarray(0, wholeBatchesLength(bytes)))
+      // Whole batches only: forEachBatch stops before a batch cut off by maxBytes.
+      return this.result(bytes.subarray(0, forEachBatch(bytes, () => {})))
     }
     return empty
   }
@@ -797,7 +800,6 @@ export class PartitionLog {
     return this.closingDone
   }
 
-  private closingDone: Promise<void> = Promise.resolve()
 
   /**
    * From the first line on, `closing` refuses appends, truncations and rolls, so the loop below ends
@@ -854,23 +856,5 @@ export class PartitionLog {
   /** Changes (append, truncate, roll) are refused from the moment close() starts. */
   private ensureWritable(): void {
     if (this.closed || this.closing) throw new ClosedError(`Partition ${this.topic}-${this.partition}`, this.context)
-  }
-
-  /** Whether `segment` may hold offsets at or after `offset` (it is not wholly before it). */
-  private mayHoldOffsetsFrom(segment: LogSegment, offset: Offset): boolean {
-    const i = this.segments.indexOf(segment)
-    const next = this.segments[i + 1]
-    return next === undefined || next.baseOffset > offset
-  }
-
-}
-
-/** Length of the longest prefix of `bytes` made of whole batches. */
-function wholeBatchesLength(bytes: Buffer): number {
-  let end = 0
-  for (;;) {
-    const size = batchSizeAt(bytes, end)
-    if (size < RECORD_BATCH_OVERHEAD || end + size > bytes.length) return end
-    end += size
   }
 }

@@ -135,7 +135,7 @@ export function loadLog(options: LoadOptions): LoadedLog {
   }
   let firstToRecover = segments.length
   if (!clean) {
-    firstToRecover = segments.findIndex((s, i) => i === segments.length - 1 || segments[i + 1]!.baseOffset > recoveryPoint)
+    firstToRecover = segments.findIndex((_, i) => i === segments.length - 1 || segments[i + 1]!.baseOffset > recoveryPoint)
     if (firstToRecover < 0) firstToRecover = segments.length
   }
   for (let i = 0; i < segments.length; i++) {
