@@ -249,8 +249,8 @@ export class LogSegment {
    * `offset` (entries name a batch's last offset, so the entry's batch usually precedes it, and entries
    * are at most about `indexIntervalBytes` apart), so one read of `maxBytes` plus a slack of
    * SCAN_CHUNK_BYTES from the entry covers both the header walk and the result, which is a view of that
-   * read. Before, the walk read SCAN_CHUNK_BYTES into a scratch buffer and the fetch read again: two
-   * reads and two allocations per fetch. If the batch starts more than the slack past the entry, the
+   * read (one read and one allocation per fetch, instead of a walk buffer and a second read). If the
+   * batch starts more than the slack past the entry, the
    * fetch returns what was read from it (whole batches, still at least one, at most `maxBytes`); if the
    * walk does not find the batch in what was read, it falls back to `translateOffset` and a second read.
    */
