@@ -343,6 +343,7 @@ export class LogSegment {
     if (validBytes < fileSize) this.log().truncate(validBytes)
     this.size = validBytes
     this.timeIndex.maybeAppend(this.largestTimestamp, this.offsetOfMaxTimestamp)
+    this.writePendingIndexEntries()
     this.indexesChecked = true
     return { validBytes, truncatedBytes: fileSize - validBytes, lastOffset, ...(problem !== undefined && { problem }) }
   }
@@ -406,6 +407,13 @@ export class LogSegment {
   /** Called when the segment stops being the active one: writes the final time-index entry. */
   onBecomeInactive(): void {
     if (this.largestTimestamp >= 0) this.timeIndex.maybeAppend(this.largestTimestamp, this.offsetOfMaxTimestamp)
+    this.writePendingIndexEntries()
+  }
+
+  /** Writes the index entries appended in memory since the last write (see sparse-index.ts). */
+  writePendingIndexEntries(): void {
+    this.offsetIndex.file.writePending()
+    this.timeIndex.file.writePending()
   }
 
   /**

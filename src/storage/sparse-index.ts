@@ -3,11 +3,18 @@
  * in-memory buffer that is loaded lazily and can be dropped again (bounded memory for closed segments).
  *
  * Invariants:
- * - The file holds exactly `entries × entrySize` bytes: entries are appended one at a time with a
- *   positional write and the file is never preallocated, so no zero-filled tail ever exists.
- * - When loaded, `buffer[0, entries × entrySize)` equals the file.
- * Index files are not fsynced on append: they are derived data, and recovery rebuilds the index of
- * every segment past the recovery point.
+ * - The file holds exactly the first `written` entries (`written ≤ entries`); the file is never
+ *   preallocated, so no zero-filled tail ever exists.
+ * - When loaded, `buffer[0, entries × entrySize)` holds every entry; entries past `written` exist only
+ *   there ("pending") until `writePending` writes them with one positional write.
+ * Why entries wait: the active segment gets an entry pair every `indexIntervalBytes` of appends, and one
+ * `pwrite` per entry cost a syscall per batch on the append path; worse, each extended the index file,
+ * so every group-commit fsync of `.log` also committed (ext4, data=ordered) the index files' new blocks.
+ * Pending entries are written when the segment stops being active (roll), before any fsync or rename of
+ * the file, and when the index is unloaded or closed, so a clean shutdown leaves complete files. After a
+ * crash the file may lack its pending tail: it is still a valid sparse index (a prefix of one), and
+ * recovery rebuilds the indexes of every segment from the one holding the recovery point on anyway.
+ * Index files are not fsynced on append: they are derived data (see above).
  *
  * Concurrency: called only by the partition's single writer (appends, truncation) or by readers between
  * awaits; every method is synchronous.
@@ -21,6 +28,8 @@ export class SparseIndexFile {
   private handle: FileHandle | undefined
   private buffer: Buffer | undefined
   private count = -1
+  /** Entries on file; the rest of `count` are pending in `buffer` (-1: unknown until `entries` is read). */
+  private written = -1
   private _path: string
 
   constructor(
@@ -42,12 +51,14 @@ export class SparseIndexFile {
    * steps). An open handle keeps working across the rename, and later opens use the new name.
    */
   renameTo(path: string): void {
+    this.writePending()
     if (this.fs.exists(this._path)) this.fs.rename(this._path, path)
     this._path = path
   }
 
   /** fsync of the file (normally not needed: indexes are rebuilt on recovery; see the module comment). */
   async sync(): Promise<void> {
+    this.writePending()
     await this.open().sync()
   }
 
@@ -59,6 +70,7 @@ export class SparseIndexFile {
         throw new IndexCorruptError(`Index ${this.path} has length ${size}, not a multiple of ${this.entrySize}`)
       }
       this.count = size / this.entrySize
+      this.written = this.count
     }
     return this.count
   }
@@ -98,7 +110,10 @@ export class SparseIndexFile {
     return out
   }
 
-  /** Appends one encoded entry (the caller checks ordering; see OffsetIndex/TimeIndex). */
+  /**
+   * Appends one encoded entry to the in-memory copy; the file gets it at the next `writePending` (the
+   * caller checks ordering; see OffsetIndex/TimeIndex).
+   */
   append(entry: Buffer): void {
     const n = this.entries
     let buf = this.view()
@@ -108,9 +123,17 @@ export class SparseIndexFile {
       buf.copy(grown, 0, 0, at)
       this.buffer = buf = grown
     }
-    this.open().write(entry, 0, this.entrySize, at)
     entry.copy(buf, at)
     this.count = n + 1
+  }
+
+  /** Writes the pending entries to the file with one positional write. */
+  writePending(): void {
+    if (this.count <= this.written || this.buffer === undefined) return
+    const from = this.written * this.entrySize
+    const to = this.count * this.entrySize
+    this.open().write(this.buffer, from, to - from, from)
+    this.written = this.count
   }
 
   /**
@@ -121,6 +144,8 @@ export class SparseIndexFile {
   forgetEntriesAfter(entries: number): void {
     if (this.count < 0 || entries >= this.count) return
     this.count = entries
+    if (entries >= this.written) return
+    this.written = entries
     try {
       this.open().truncate(entries * this.entrySize)
     } catch {
@@ -131,17 +156,22 @@ export class SparseIndexFile {
   /** Keeps the first `entries` entries. */
   truncateEntries(entries: number): void {
     if (entries >= this.entries) return
-    this.open().truncate(entries * this.entrySize)
+    if (entries < this.written) {
+      this.open().truncate(entries * this.entrySize)
+      this.written = entries
+    }
     this.count = entries
   }
 
   /** Drops the in-memory copy and the handle; the next use reloads from the file. */
   unload(): void {
+    this.writePending()
     this.buffer = undefined
     this.close()
   }
 
   close(): void {
+    this.writePending()
     this.handle?.close()
     this.handle = undefined
   }
@@ -151,6 +181,7 @@ export class SparseIndexFile {
     this.buffer = undefined
     this.open().truncate(0)
     this.count = 0
+    this.written = 0
   }
 
   private open(): FileHandle {
