@@ -661,10 +661,65 @@ export function decodeRecords(
   options: { maxDecompressedBytes: number },
   context: ErrorContext = {},
 ): Record[] {
+  const section = openRecords(buf, pos, options, context)
+  if (section === undefined) return []
+  const { data, cursor, count, baseOffset, baseTimestamp, logAppendTime, maxTimestamp } = section
+  const records = new Array<Record>(count)
+  let i = 0
+  try {
+    for (; i < count; i++) records[i] = readRecord(data, cursor, baseOffset, baseTimestamp, logAppendTime, maxTimestamp)
+  } catch (e) {
+    throw corruptRecordAt(e, i, buf, pos, baseOffset, context)
+  }
+  checkSectionConsumed(cursor, count, buf, pos, baseOffset, context)
+  return records
+}
+
+/**
+ * Walks the records of the batch at `pos` with every check {@link decodeRecords} makes, without
+ * materialising them: `visit` gets each record's offset delta and timestamp. Appends validate whole
+ * batches this way (no key, value or header object per record). Returns the number of records.
+ */
+export function forEachRecordIn(
+  buf: Buffer,
+  pos: Position,
+  options: { maxDecompressedBytes: number },
+  context: ErrorContext,
+  visit: (offsetDelta: number, timestamp: TimestampMs) => void,
+): number {
+  const section = openRecords(buf, pos, options, context)
+  if (section === undefined) return 0
+  const { data, cursor, count, baseOffset, baseTimestamp, logAppendTime, maxTimestamp } = section
+  let i = 0
+  try {
+    for (; i < count; i++) {
+      scanRecord(data, cursor, baseOffset)
+      visit(scanned.offsetDelta, logAppendTime ? maxTimestamp : baseTimestamp + scanned.timestampDelta)
+    }
+  } catch (e) {
+    throw corruptRecordAt(e, i, buf, pos, baseOffset, context)
+  }
+  checkSectionConsumed(cursor, count, buf, pos, baseOffset, context)
+  return count
+}
+
+interface RecordsSection {
+  /** The records' bytes: the batch buffer, or the inflated records of a compressed batch. */
+  data: Buffer
+  cursor: Cursor
+  count: number
+  baseOffset: Offset
+  baseTimestamp: TimestampMs
+  logAppendTime: boolean
+  maxTimestamp: TimestampMs
+}
+
+/** The batch-level checks and the (inflated) records section; undefined for an empty batch. */
+function openRecords(buf: Buffer, pos: Position, options: { maxDecompressedBytes: number }, context: ErrorContext): RecordsSection | undefined {
   const size = checkedBatchSize(buf, pos, context)
   const count = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
   // Kafka's iterator returns nothing for an empty batch without looking at the records section.
-  if (count === 0) return []
+  if (count === 0) return undefined
   const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
   const codec = codecOf(attributes, buf, pos, context)
   const baseOffset = readBaseOffset(buf, pos)
@@ -685,28 +740,66 @@ export function decodeRecords(
       batchContext(buf, pos, context),
     )
   }
+  return { data, cursor, count, baseOffset, baseTimestamp, logAppendTime, maxTimestamp }
+}
 
-  const records = new Array<Record>(count)
-  let i = 0
-  try {
-    for (; i < count; i++) records[i] = readRecord(data, cursor, baseOffset, baseTimestamp, logAppendTime, maxTimestamp)
-  } catch (e) {
-    if (!(e instanceof CorruptRecordError)) throw e
-    throw new CorruptRecordError(`Record ${i} of the batch at offset ${baseOffset} is corrupt: ${e.message}`, batchContext(buf, pos, context), e)
-  }
+function corruptRecordAt(e: unknown, i: number, buf: Buffer, pos: Position, baseOffset: Offset, context: ErrorContext): unknown {
+  if (!(e instanceof CorruptRecordError)) return e
+  return new CorruptRecordError(`Record ${i} of the batch at offset ${baseOffset} is corrupt: ${e.message}`, batchContext(buf, pos, context), e)
+}
+
+function checkSectionConsumed(cursor: Cursor, count: number, buf: Buffer, pos: Position, baseOffset: Offset, context: ErrorContext): void {
   if (cursor.pos !== cursor.end) {
     throw new CorruptRecordError(
       `Incorrect declared batch size at offset ${baseOffset}: ${cursor.end - cursor.pos} bytes remain after ${count} records`,
       batchContext(buf, pos, context),
     )
   }
-  return records
 }
 
 /**
- * Reads one record at `cursor.pos`; under LOG_APPEND_TIME its timestamp is the batch's maxTimestamp.
- * Errors carry no batch context; decodeRecords adds it.
+ * Where `scanRecord` found the fields of the record it last read. Module-level scratch, so a walk
+ * allocates nothing per record; valid until the next call (decoding is synchronous, never re-entrant).
  */
+const scanned = { timestampDelta: 0, offsetDelta: 0, keyStart: 0, keyLength: -1, valueStart: 0, valueLength: -1, headersStart: 0, headersCount: 0 }
+
+/**
+ * Reads one record's framing and fields at `cursor` (advancing it past the record) and checks them as
+ * Kafka's `DefaultRecord.readFrom` does: the body consumes exactly its declared length, every length
+ * stays inside the record, the header count is ≥ 0 and fits. A null key or value has length -1.
+ */
+function scanRecord(data: Buffer, cursor: Cursor, baseOffset: Offset): void {
+  const length = readVarint(data, cursor)
+  const bodyStart = cursor.pos
+  const batchEnd = cursor.end
+  const recordEnd = bodyStart + length
+  if (length < 1 || recordEnd > batchEnd) throw new CorruptRecordError(`invalid record length ${length}`)
+  cursor.end = recordEnd
+  cursor.pos++ // attributes, unused
+  scanned.timestampDelta = readVarlong(data, cursor)
+  const offsetDelta = readVarint(data, cursor)
+  if (baseOffset + offsetDelta > Number.MAX_SAFE_INTEGER) throw new CorruptRecordError(`offset ${baseOffset} + ${offsetDelta} exceeds 2^53 - 1`)
+  scanned.offsetDelta = offsetDelta
+  scanned.keyLength = skipBytesField(data, cursor)
+  scanned.keyStart = cursor.pos - Math.max(0, scanned.keyLength)
+  scanned.valueLength = skipBytesField(data, cursor)
+  scanned.valueStart = cursor.pos - Math.max(0, scanned.valueLength)
+  const headersCount = readVarint(data, cursor)
+  if (headersCount < 0 || headersCount > recordEnd - cursor.pos) throw new CorruptRecordError(`invalid header count ${headersCount}`)
+  scanned.headersStart = cursor.pos
+  scanned.headersCount = headersCount
+  for (let h = 0; h < headersCount; h++) {
+    const keyLength = readVarint(data, cursor)
+    if (keyLength < 0 || cursor.pos + keyLength > recordEnd) throw new CorruptRecordError(`invalid header key length ${keyLength}`)
+    cursor.pos += keyLength
+    skipBytesField(data, cursor)
+  }
+  if (cursor.pos !== recordEnd) {
+    throw new CorruptRecordError(`record declares ${length} bytes but its fields take ${cursor.pos - bodyStart}`)
+  }
+  cursor.end = batchEnd
+}
+
 function readRecord(
   data: Buffer,
   cursor: Cursor,
@@ -715,58 +808,42 @@ function readRecord(
   logAppendTime: boolean,
   maxTimestamp: TimestampMs,
 ): Record {
-  const length = readVarint(data, cursor)
-  const bodyStart = cursor.pos
-  const batchEnd = cursor.end
-  const recordEnd = bodyStart + length
-  if (length < 1 || recordEnd > batchEnd) throw new CorruptRecordError(`invalid record length ${length}`)
-  cursor.end = recordEnd
-  cursor.pos++ // attributes, unused
-  const timestampDelta = readVarlong(data, cursor)
-  const offsetDelta = readVarint(data, cursor)
-  const key = readBytesField(data, cursor)
-  const value = readBytesField(data, cursor)
-  const headersCount = readVarint(data, cursor)
-  if (headersCount < 0 || headersCount > recordEnd - cursor.pos) throw new CorruptRecordError(`invalid header count ${headersCount}`)
-  let headers = EMPTY_HEADERS
-  if (headersCount > 0) {
-    headers = new Array<RecordHeader>(headersCount)
-    for (let h = 0; h < headersCount; h++) {
-      const keyLength = readVarint(data, cursor)
-      if (keyLength < 0 || cursor.pos + keyLength > recordEnd) throw new CorruptRecordError(`invalid header key length ${keyLength}`)
-      const headerKey = data.toString('utf8', cursor.pos, cursor.pos + keyLength)
-      cursor.pos += keyLength
-      headers[h] = { key: headerKey, value: readBytesField(data, cursor) }
-    }
-  }
-  if (cursor.pos !== recordEnd) {
-    throw new CorruptRecordError(`record declares ${length} bytes but its fields take ${cursor.pos - bodyStart}`)
-  }
-  cursor.end = batchEnd
-  const offset = baseOffset + offsetDelta
-  if (offset > Number.MAX_SAFE_INTEGER) throw new CorruptRecordError(`offset ${baseOffset} + ${offsetDelta} exceeds 2^53 - 1`)
+  scanRecord(data, cursor, baseOffset)
+  const { keyStart, keyLength, valueStart, valueLength, headersCount } = scanned
   return {
-    offset,
-    timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-    key,
-    value,
-    headers,
+    offset: baseOffset + scanned.offsetDelta,
+    timestamp: logAppendTime ? maxTimestamp : baseTimestamp + scanned.timestampDelta,
+    key: keyLength < 0 ? null : data.subarray(keyStart, keyStart + keyLength),
+    value: valueLength < 0 ? null : data.subarray(valueStart, valueStart + valueLength),
+    headers: headersCount === 0 ? EMPTY_HEADERS : readHeaders(data, scanned.headersStart, headersCount),
   }
 }
 
-/** A varint length and that many bytes, as a view into `data`; a negative length is null (Kafka: `< 0`). */
-function readBytesField(data: Buffer, cursor: Cursor): Buffer | null {
+/** The headers `scanRecord` already checked, as objects (keys decoded as UTF-8, values as views). */
+function readHeaders(data: Buffer, start: Position, count: number): RecordHeader[] {
+  const headers = new Array<RecordHeader>(count)
+  const cursor: Cursor = { pos: start, end: data.length }
+  for (let h = 0; h < count; h++) {
+    const keyLength = readVarint(data, cursor)
+    const key = data.toString('utf8', cursor.pos, cursor.pos + keyLength)
+    cursor.pos += keyLength
+    const valueLength = readVarint(data, cursor)
+    const value = valueLength < 0 ? null : data.subarray(cursor.pos, cursor.pos + valueLength)
+    if (valueLength > 0) cursor.pos += valueLength
+    headers[h] = { key, value }
+  }
+  return headers
+}
+
+/** Skips a varint-length-prefixed bytes field (length -1: null); returns its length. */
+function skipBytesField(data: Buffer, cursor: Cursor): number {
   const length = readVarint(data, cursor)
-  if (length < 0) return null
-  const start = cursor.pos
-  const end = start + length
+  if (length < 0) return length
+  const end = cursor.pos + length
   if (end > cursor.end) throw new CorruptRecordError(`a ${length}-byte field runs past the end of its record`)
   cursor.pos = end
-  return data.subarray(start, end)
+  return length
 }
-
-// ---------------------------------------------------------------------------------------------------------
-// Helpers
 
 function codecOf(attributes: number, buf: Buffer, pos: Position, context: ErrorContext): CompressionCodec {
   const codec = compressionCodecFromId(attributes & COMPRESSION_CODEC_MASK)

@@ -7,10 +7,10 @@
  * with at least one record and `lastOffsetDelta = recordsCount − 1` (a producer batch has no gaps; only
  * the cleaner writes batches with gaps, and it does not come through here). Control batches are refused:
  * they are written by the transaction coordinator, not by producers. With `deep`, every record is also
- * decoded and checked (offset deltas 0..n-1), which costs a decode of the batch; the library's own
+ * walked and checked (framing, offset deltas 0..n-1, the max timestamp), without materialising it; the library's own
  * producer builds its batches itself and skips it.
  */
-import { RECORD_BATCH_OVERHEAD, batchSizeAt, decodeRecords, readBatchHeader, validateBatch, type BatchHeader } from '../codec/record-batch'
+import { RECORD_BATCH_OVERHEAD, batchSizeAt, forEachRecordIn, readBatchHeader, validateBatch, type BatchHeader } from '../codec/record-batch'
 import { CorruptRecordError, InvalidArgumentError, RecordTooLargeError, type ErrorContext } from '../errors'
 
 export interface ValidatedBatch {
@@ -25,15 +25,16 @@ export interface ValidatedBatch {
  * that understates it would hide its records from offsetForTimestamp and expire them early.
  */
 function validateRecords(data: Buffer, pos: number, header: BatchHeader, maxDecompressedBytes: number, context: ErrorContext): void {
-  const records = decodeRecords(data, pos, { maxDecompressedBytes }, context)
+  let expectedDelta = 0
   let maxTimestamp = -1
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i]!
-    if (r.offset - header.baseOffset !== i) {
-      throw new CorruptRecordError(`Record ${i} of the batch at byte ${pos} has offset delta ${r.offset - header.baseOffset}`, context)
+  // A walk, not a decode: no key, value or header object per record (this runs on every append).
+  forEachRecordIn(data, pos, { maxDecompressedBytes }, context, (offsetDelta, timestamp) => {
+    if (offsetDelta !== expectedDelta) {
+      throw new CorruptRecordError(`Record ${expectedDelta} of the batch at byte ${pos} has offset delta ${offsetDelta}`, context)
     }
-    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp
-  }
+    expectedDelta++
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp
+  })
   if (header.timestampType === 'CreateTime' && header.maxTimestamp !== maxTimestamp) {
     throw new CorruptRecordError(`Batch at byte ${pos} declares maxTimestamp ${header.maxTimestamp} but its records reach ${maxTimestamp}`, context)
   }

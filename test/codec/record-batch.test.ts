@@ -25,6 +25,7 @@ import {
   batchSizeAt,
   decodeEndTransactionMarker,
   decodeRecords,
+  forEachRecordIn,
   encodeControlBatch,
   encodeRecordBatch,
   forEachBatch,
@@ -522,7 +523,21 @@ describe('RecordBatch > decodeRecords rejects what Kafka’s reader rejects', ()
       const error = expectSyncCode(() => decodeRecords(batch, 0, UNLIMITED, { topic: 't', partition: 0 }), 'ERR_CORRUPT_RECORD')
       expect(error.topic).toBe('t')
     })
+    it(`${name}: forEachRecordIn (the append-time walk) rejects it too`, () => {
+      const batch = withRecordsSection(records, count)
+      const error = expectSyncCode(() => forEachRecordIn(batch, 0, UNLIMITED, { topic: 't', partition: 0 }, () => {}), 'ERR_CORRUPT_RECORD')
+      expect(error.topic).toBe('t')
+    })
   }
+
+  it('forEachRecordIn visits every record with the offset delta and timestamp decodeRecords gives it', () => {
+    for (const compression of ['none', 'gzip', 'lz4'] as const) {
+      const batch = encodeRecordBatch({ records: largeRecords(5), baseOffset: 40, compression })
+      const seen: Array<[number, number]> = []
+      expect(forEachRecordIn(batch, 0, UNLIMITED, {}, (delta, timestamp) => seen.push([delta, timestamp]))).toBe(5)
+      expect(seen).toEqual(decodeRecords(batch, 0, UNLIMITED).map((r) => [r.offset - 40, r.timestamp]))
+    }
+  })
 
   it('rejects an offset beyond Number.MAX_SAFE_INTEGER instead of rounding it', () => {
     const batch = encodeRecordBatch({ records: largeRecords(3), baseOffset: Number.MAX_SAFE_INTEGER - 1 })
