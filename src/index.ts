@@ -6,7 +6,7 @@
 // The root object, topics and partitions.
 export { Kafkalite, type KafkaliteOptions } from './api/kafkalite'
 export { Topic } from './api/topic'
-export { Partition, DEFAULT_READ_MAX_BYTES, type ReadRecordsOptions, type ReadRecordsResult } from './api/partition'
+export { Partition, DEFAULT_READ_MAX_BYTES, type ReadOptions, type ReadRecordsOptions, type ReadRecordsResult } from './api/partition'
 export type {
   CreateTopicOptions,
   DataLocation,

@@ -15,15 +15,21 @@ const FETCH_BYTES = 1 << 20 // Kafka's max.partition.fetch.bytes default, and th
 export const RAW_TARGET = { kind: 'ratio', op: '>=', value: 0.9, text: '≥ 0.9 × floor' }
 export const MATERIALISED_TARGET = { kind: 'ratio', op: '>=', value: 0.6, text: '≥ 0.6 × floor' }
 
-/** Raw partition read: whole batches from Partition.read, walked without allocating. */
+/**
+ * Raw partition read: whole batches from Partition.read, walked without allocating. Like the floor, it
+ * reads into one reused buffer (Partition.read's `buffer` option, where the build has it: an older
+ * build ignores the option and allocates per read).
+ */
 export function rawScan(partition) {
   const start = now()
   const end = partition.highWatermark
+  const buffer = Buffer.allocUnsafe(FETCH_BYTES)
+  const options = { buffer }
   let next = 0
   let count = 0
   let checksum = 0
   while (next < end) {
-    const { records } = partition.read(next, FETCH_BYTES)
+    const { records } = partition.read(next, FETCH_BYTES, options)
     const [c, s, n] = walkBatches(records, checksum)
     count += c
     checksum = s

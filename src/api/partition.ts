@@ -21,6 +21,18 @@ export interface ReadRecordsOptions {
   maxBytes?: number
 }
 
+export interface ReadOptions {
+  /**
+   * A buffer to read into, which the caller owns and may reuse from one read to the next (as a raw-file
+   * reader reuses its chunk buffer). The result's `records` is then a view of `buffer`, valid until the
+   * next read into the same buffer: no allocation per read. A read fills at most `buffer.length` bytes,
+   * from an index entry up to one batch (or `indexIntervalBytes`) before the offset, so a buffer of
+   * `maxBytes` returns a little less than `maxBytes`; 64 KiB more returns all of it. A first batch larger
+   * than the buffer comes in a new Buffer, as without this option (a read returns at least one batch).
+   */
+  buffer?: Buffer
+}
+
 export interface ReadRecordsResult {
   /** Records at or after the requested offset, in offset order; control records are left out. */
   records: Record[]
@@ -60,13 +72,17 @@ export class Partition {
   /**
    * Whole batches starting with the one that holds `fromOffset` (Kafka fetch semantics), up to
    * `maxBytes` but at least one batch, never past the high watermark. ERR_OFFSET_OUT_OF_RANGE outside
-   * [logStartOffset, logEndOffset].
+   * [logStartOffset, logEndOffset]. With `options.buffer`, the batches are read into that buffer (see
+   * ReadOptions): a scan that reuses one buffer allocates nothing per read.
    */
-  read(fromOffset: Offset, maxBytes: number = DEFAULT_READ_MAX_BYTES): ReadResult {
+  read(fromOffset: Offset, maxBytes: number = DEFAULT_READ_MAX_BYTES, options?: ReadOptions): ReadResult {
     const log = this.log()
     checkOffsetType(fromOffset, 'read', this.context())
     checkMaxBytes(maxBytes, this.context())
-    return log.read(fromOffset, maxBytes)
+    if (options === undefined) return log.read(fromOffset, maxBytes)
+    const buffer = options?.buffer ?? undefined
+    if (buffer !== undefined && !Buffer.isBuffer(buffer)) throw new InvalidArgumentError(`read's buffer option must be a Buffer, got ${describeValue(buffer)}`, this.context())
+    return log.read(fromOffset, maxBytes, { buffer })
   }
 
   /** `read`, decoded: the records at or after `fromOffset`, with the offset to read from next. */

@@ -78,7 +78,18 @@ export interface ReadResult {
 export interface ReadOptions {
   /** Read up to the log end rather than the high watermark (internal use: cleaner, tooling). */
   uncommitted?: boolean
+  /**
+   * Read into this caller-owned buffer: `records` is then a view of it, valid until the next read into
+   * the same buffer (LogSegment.readFrom). Batches that must be returned but do not fit in it come in a
+   * new Buffer.
+   */
+  buffer?: Buffer | undefined
 }
+
+const NO_READ_OPTIONS: ReadOptions = Object.freeze({})
+/** An empty read result's bytes; a zero-length Buffer, so sharing it is safe. */
+const EMPTY = Buffer.alloc(0)
+const ignoreBatch = (): void => {}
 
 interface HighWatermarkMark {
   offset: Offset
@@ -403,9 +414,11 @@ export class PartitionLog {
    * Reads from one segment per call; an empty result at an offset below the high watermark cannot
    * happen (the next segment is tried when a segment has nothing at or after the offset).
    *
+   * With `options.buffer` the bytes land in the caller's buffer (see ReadOptions.buffer).
+   *
    * Assumes: no await inside, so the segment list and the high watermark are stable during the call.
    */
-  read(fromOffset: Offset, maxBytes: number, options: ReadOptions = {}): ReadResult {
+  read(fromOffset: Offset, maxBytes: number, options: ReadOptions = NO_READ_OPTIONS): ReadResult {
     this.ensureOpen()
     if (!Number.isSafeInteger(fromOffset) || fromOffset < this._logStartOffset || fromOffset > this._logEndOffset) {
       throw new OffsetOutOfRangeError(
@@ -414,8 +427,7 @@ export class PartitionLog {
       )
     }
     const maxOffset = options.uncommitted ? this._logEndOffset : this.hw.offset
-    const empty = this.result(Buffer.alloc(0))
-    if (fromOffset >= maxOffset) return empty
+    if (fromOffset >= maxOffset) return this.result(EMPTY)
     for (let i = this.segmentIndexFor(fromOffset); i < this.segments.length; i++) {
       const segment = this.segments[i]!
       const limit = options.uncommitted ? segment.size : this.readLimit(segment)
@@ -423,15 +435,15 @@ export class PartitionLog {
         // An empty closed segment (compaction can leave one) is skipped; at the limit, nothing more to read.
         const belowLimit = options.uncommitted ? i < this.segments.length - 1 : segment.baseOffset < this.hw.segment.baseOffset
         if (belowLimit) continue
-        return empty
+        return this.result(EMPTY)
       }
       this.noteOpen(segment)
-      const bytes = segment.readFrom(fromOffset, maxBytes, limit)
+      const bytes = segment.readFrom(fromOffset, maxBytes, limit, options.buffer)
       if (bytes === undefined) continue
       // Whole batches only: forEachBatch stops before a batch cut off by maxBytes.
-      return this.result(bytes.subarray(0, forEachBatch(bytes, () => {})))
+      return this.result(bytes.subarray(0, forEachBatch(bytes, ignoreBatch)))
     }
-    return empty
+    return this.result(EMPTY)
   }
 
   private result(records: Buffer): ReadResult {

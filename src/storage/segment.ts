@@ -249,16 +249,21 @@ export class LogSegment {
    * `offset` (entries name a batch's last offset, so the entry's batch usually precedes it, and entries
    * are at most about `indexIntervalBytes` apart), so one read of `maxBytes` plus a slack of
    * SCAN_CHUNK_BYTES from the entry covers both the header walk and the result, which is a view of that
-   * read (one read and one allocation per fetch, instead of a walk buffer and a second read). If the
-   * batch starts more than the slack past the entry, the
-   * fetch returns what was read from it (whole batches, still at least one, at most `maxBytes`); if the
-   * walk does not find the batch in what was read, it falls back to `translateOffset` and a second read.
+   * read (one read per fetch, instead of a walk buffer and a second read). If the batch starts more than
+   * the slack past the entry, the fetch returns what was read from it (whole batches, still at least
+   * one, at most `maxBytes`); if the walk does not find the batch in what was read, it falls back to
+   * `translateOffset` and a second read.
+   *
+   * With `into`, the bytes are read into that caller-owned buffer (at most its length of them) and the
+   * result is a view of it: no allocation and no fresh pages per fetch, which is most of what a fetch
+   * costs beyond the read itself. A batch that must be returned but does not fit in `into` is read into
+   * a new Buffer instead.
    */
-  readFrom(offset: Offset, maxBytes: number, limit: Position): Buffer | undefined {
+  readFrom(offset: Offset, maxBytes: number, limit: Position, into?: Buffer): Buffer | undefined {
     this.checkIndexes()
     const start = this.offsetIndex.lookup(offset).position
     if (start >= limit) return undefined
-    const bytes = this.read(start, Math.min(limit - start, maxBytes + SCAN_CHUNK_BYTES))
+    const bytes = this.readInto(start, Math.min(limit - start, maxBytes + SCAN_CHUNK_BYTES), 0, into)
     for (let at = 0; at + RECORD_BATCH_OVERHEAD <= bytes.length; ) {
       const size = batchSizeAt(bytes, at)
       if (size < RECORD_BATCH_OVERHEAD || at + size > bytes.length) break
@@ -266,7 +271,18 @@ export class LogSegment {
       at += size
     }
     const loc = this.translateOffset(offset, limit)
-    return loc === undefined ? undefined : this.read(loc.position, Math.max(loc.size, Math.min(maxBytes, limit - loc.position)))
+    return loc === undefined ? undefined : this.readInto(loc.position, Math.max(loc.size, Math.min(maxBytes, limit - loc.position)), loc.size, into)
+  }
+
+  /**
+   * Up to `length` bytes at `position`: into `into` (a view of it, cut to its length) when it can hold
+   * at least `atLeast` bytes, otherwise into a new Buffer (`read`).
+   */
+  private readInto(position: Position, length: number, atLeast: number, into: Buffer | undefined): Buffer {
+    if (into === undefined || atLeast > into.length) return this.read(position, length)
+    const n = Math.max(0, Math.min(length, into.length, this.size - position))
+    const got = n === 0 ? 0 : this.log().read(into, 0, n, position)
+    return into.subarray(0, got)
   }
 
   /**

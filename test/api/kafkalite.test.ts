@@ -84,6 +84,25 @@ describe.each(MODES)('Kafkalite ($name)', ({ options }) => {
     expect(raw).toMatchObject({ highWatermark: 5, logStartOffset: 0, logEndOffset: 5 })
   })
 
+  it('read into a caller buffer returns a view of it, which the next read into it overwrites', async () => {
+    kl = await Kafkalite.open(options())
+    const t = await kl.createTopic('t', { partitions: 2, durability: 'none' })
+    const [p0, p1] = [t.partition(0), t.partition(1)]
+    p0.append(batchOf(['a', 'b']))
+    p1.append(batchOf(['c']))
+    const buffer = Buffer.alloc(1 << 16)
+    const one = p0.read(0, 1000, { buffer })
+    expect(one.records.buffer).toBe(buffer.buffer)
+    expect(one.records.equals(p0.read(0, 1000).records)).toBe(true)
+    expect(one).toMatchObject({ highWatermark: 2, logStartOffset: 0, logEndOffset: 2 })
+    const two = p1.read(0, 1000, { buffer })
+    expect(two.records.buffer).toBe(buffer.buffer)
+    expect(two.records.equals(p1.read(0, 1000).records)).toBe(true)
+    expect(one.records.subarray(0, two.records.length).equals(two.records)).toBe(true)
+    await expectCode(() => p0.read(0, 100, { buffer: new Uint8Array(10) as never }), 'ERR_INVALID_ARGUMENT')
+    await expectCode(() => p0.read(0, 100, { buffer: 'x' as never }), 'ERR_INVALID_ARGUMENT')
+  })
+
   it('with durability fsync, readers see an append once it is fsynced; with none, at once', async () => {
     kl = await Kafkalite.open(options())
     const durable = (await kl.createTopic('durable')).partition(0)
