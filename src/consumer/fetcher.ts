@@ -11,8 +11,14 @@
  * - any other read that comes back larger than what is left of the limits is kept for the next poll
  *   rather than returned now (the log cannot be asked for "at most n bytes, possibly nothing").
  *
- * Per-record cost: one ConsumerRecord, made by record-decoder.ts with key and value as views into the
- * read's buffer. No closures, no copies of keys or values, no per-record map lookups.
+ * Per-record cost: one ConsumerRecord (lazy-record.ts), made by record-decoder.ts after it has checked
+ * the record's fields; key, value and headers are made only when the application reads them, as views
+ * into the read's buffer. No closures, no copies of keys or values, no per-record map lookups.
+ *
+ * Each read of the log is a new Buffer: the records keep views into it for as long as the application
+ * holds them, so the fetcher cannot read into a buffer it reuses (Partition.read's `buffer` option is for
+ * callers that walk batches and drop them). That costs the page faults of fresh memory on every read,
+ * measured at about 15-20 ns per 100-byte record on this path.
  */
 import { ATTRIBUTES_OFFSET, batchSizeAt, readLastOffset } from '../codec/record-batch'
 import type { PartitionLog } from '../storage/partition-log'

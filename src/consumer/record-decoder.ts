@@ -1,33 +1,33 @@
 /**
- * Decoding one batch's records straight into ConsumerRecords: the consumer's hot path.
+ * Decoding one batch's records into ConsumerRecords: the consumer's hot path.
  *
  * The record layout is the codec's (the `DefaultRecord` table in src/codec/record-batch.ts); this is a
- * second reader of it, kept for speed. Measured while decoding 100-byte records on Node 20, the general
- * reader (`decodeRecords`) plus a ConsumerRecord per record costs about 1.6 times what this one does:
- * - one object per record, the ConsumerRecord itself, and none for records below the fetch position;
- * - keys, values and header values are zero-copy views made by `bufferView` (see buffer-view.ts), not
- *   by `Buffer#subarray`;
+ * second reader of it, kept for speed:
+ * - one object per record (a LazyRecord, lazy-record.ts), and none for records below the fetch
+ *   position. Offset and timestamp are decoded here; key, value and headers are made when first read,
+ *   as views made by `bufferView` (buffer-view.ts), not by `Buffer#subarray`;
  * - varints are read through a module-level cursor with a one-byte fast path, not a cursor object.
  *
  * It checks what the codec's reader checks (each record consumes exactly its declared length, fields
  * stay inside their record, header counts fit, varints are at most 5 bytes, nothing follows the last
- * record), so a corrupt batch is ERR_CORRUPT_RECORD here too. CRCs are not checked: the log checked them
- * when the batch was appended or recovered, and Kafka's fetch path trusts the log the same way.
+ * record), walking every field of every record of the batch before it returns any, so a corrupt batch
+ * is ERR_CORRUPT_RECORD here, at poll time, even though the fields are materialised later. CRCs are not
+ * checked: the log checked them when the batch was appended or recovered, and Kafka's fetch path trusts
+ * the log the same way.
  *
  * Concurrency: `decodeBatch` is synchronous and not re-entrant; the module-level cursor (`at`, `end`)
  * is only valid during one call.
  */
 import { decompress } from '../codec/compression/index'
-import { MAGIC, RECORDS_OFFSET, readBatchHeader, type BatchHeader, type RecordHeader } from '../codec/record-batch'
+import { MAGIC, RECORDS_OFFSET, readBatchHeader, type BatchHeader } from '../codec/record-batch'
 import { readVarlong } from '../codec/varint'
 import { CorruptRecordError, type ErrorContext } from '../errors/index'
 import type { Offset, Position } from '../util/types'
-import { bufferView } from './buffer-view'
+import { LazyRecord, RecordBytes } from './lazy-record'
 import type { ConsumerRecord } from './types'
 
 /** The smallest record: length, attributes, timestampDelta, offsetDelta, keyLength, valueLength, headersCount. */
 const MIN_RECORD_BYTES = 7
-const NO_HEADERS = Object.freeze([]) as unknown as RecordHeader[]
 const NO_RECORDS = Object.freeze([]) as readonly ConsumerRecord[]
 
 export interface DecodeTarget {
@@ -65,6 +65,7 @@ export function decodeBatch(buf: Buffer, pos: Position, fromOffset: Offset, maxD
   const { topic, partition } = target
   const { baseOffset, baseTimestamp, maxTimestamp } = header
   const logAppendTime = header.timestampType === 'LogAppendTime'
+  const bytes = new RecordBytes(data)
   at = start
   try {
     for (let i = 0; i < count; i++) {
@@ -81,19 +82,12 @@ export function decodeBatch(buf: Buffer, pos: Position, fromOffset: Offset, maxD
         continue
       }
       if (offset > Number.MAX_SAFE_INTEGER) throw new CorruptRecordError(`offset ${offset} exceeds 2^53 - 1`)
-      const key = bytes(data)
-      const value = bytes(data)
-      const headers = recordHeaders(data)
+      const keyAt = at
+      skipBytes(data) // key
+      skipBytes(data) // value
+      skipHeaders(data)
       if (at !== recordEnd) throw new CorruptRecordError(`record at offset ${offset} declares ${length} bytes but its fields take ${length - recordEnd + at}`)
-      records.push({
-        topic,
-        partition,
-        offset,
-        timestamp: logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-        key,
-        value,
-        headers,
-      })
+      records.push(new LazyRecord(topic, partition, offset, logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta, bytes, keyAt))
     }
   } catch (e) {
     if (!(e instanceof CorruptRecordError)) throw e
@@ -103,13 +97,22 @@ export function decodeBatch(buf: Buffer, pos: Position, fromOffset: Offset, maxD
   return records
 }
 
-/** A zigzag varint (int32), at most 5 bytes, inside the current record. Small, so V8 inlines it. */
+/**
+ * A zigzag varint (int32), at most 5 bytes, inside the current record. One- and two-byte varints (up to
+ * ±8191: the lengths and offset deltas of records up to 8 KiB) are read inline; small, so V8 inlines it.
+ */
 function varint(data: Buffer): number {
-  if (at < end) {
+  if (at + 1 < end) {
     const b = data[at]!
     if (b < 0x80) {
       at++
       return (b >>> 1) ^ -(b & 1)
+    }
+    const b2 = data[at + 1]!
+    if (b2 < 0x80) {
+      at += 2
+      const value = (b & 0x7f) | (b2 << 7)
+      return (value >>> 1) ^ -(value & 1)
     }
   }
   return longVarint(data)
@@ -118,6 +121,7 @@ function varint(data: Buffer): number {
 function longVarint(data: Buffer): number {
   if (at >= end) throw pastEnd()
   let b = data[at++]!
+  if (b < 0x80) return (b >>> 1) ^ -(b & 1)
   let value = b & 0x7f
   for (let shift = 7; ; shift += 7) {
     if (at >= end) throw pastEnd()
@@ -151,29 +155,25 @@ function varlong(data: Buffer): number {
   return value
 }
 
-/** A varint length and that many bytes as a view (null for a negative length, as Kafka reads `< 0`). */
-function bytes(data: Buffer): Buffer | null {
+/** Checks a varint length and that many bytes (none for a negative length, as Kafka reads `< 0`), and skips them. */
+function skipBytes(data: Buffer): void {
   const length = varint(data)
-  if (length < 0) return null
+  if (length < 0) return
   if (at + length > end) throw new CorruptRecordError(`a ${length}-byte field runs past the end of its record`)
-  const view = bufferView(data.buffer as ArrayBuffer, data.byteOffset + at, length)
   at += length
-  return view
 }
 
-function recordHeaders(data: Buffer): RecordHeader[] {
+/** Checks the header count and every header's key and value lengths, and skips the headers. */
+function skipHeaders(data: Buffer): void {
   const count = varint(data)
-  if (count === 0) return NO_HEADERS
+  if (count === 0) return
   if (count < 0 || count > end - at) throw new CorruptRecordError(`invalid header count ${count}`)
-  const headers = new Array<RecordHeader>(count)
   for (let h = 0; h < count; h++) {
     const keyLength = varint(data)
     if (keyLength < 0 || at + keyLength > end) throw new CorruptRecordError(`invalid header key length ${keyLength}`)
-    const key = data.toString('utf8', at, at + keyLength)
     at += keyLength
-    headers[h] = { key, value: bytes(data) }
+    skipBytes(data)
   }
-  return headers
 }
 
 function pastEnd(): CorruptRecordError {

@@ -20,6 +20,11 @@ export interface TopicPartitionOffset extends TopicPartition {
  * into the buffer that one read of the log returned (no copies): they stay valid for as long as the
  * application holds them, because that buffer is never reused or rewritten. The flip side: a record kept
  * keeps its whole read (up to maxPartitionFetchBytes) in memory; copy a key or value kept for long.
+ *
+ * The consumer's records make `key`, `value` and `headers` on first access (then the same object each
+ * time): they are accessors, so `{ ...record }` and `Object.keys(record)` see only `topic`, `partition`,
+ * `offset` and `timestamp`, while `JSON.stringify` and `util.inspect` show all seven fields
+ * (src/consumer/lazy-record.ts).
  */
 export interface ConsumerRecord {
   topic: string

@@ -1,5 +1,7 @@
+import { inspect } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import { batchBytes, offsets, openEnv, produce, produceMany, values } from './helpers'
+import type { ConsumerRecord } from '../../src/consumer/types'
+import { batchBytes, offsets, openEnv, produce, produceMany, T0, values } from './helpers'
 
 describe('Consumer > poll', () => {
   it('returns the records of a partition in offset order, from the position, with their fields', async () => {
@@ -11,7 +13,8 @@ describe('Consumer > poll', () => {
 
     const records = await consumer.poll({ timeoutMs: 0 })
 
-    expect(records.map((r) => ({ ...r, key: r.key!.toString(), value: r.value!.toString() }))).toEqual([
+    const fields = (r: ConsumerRecord) => ({ topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp, key: r.key!.toString(), value: r.value!.toString(), headers: r.headers })
+    expect(records.map(fields)).toEqual([
       { topic: 't', partition: 0, offset: 0, timestamp: 1_700_000_000_000, key: 'k0', value: 'a', headers: [{ key: 'h', value: Buffer.from('v') }] },
       { topic: 't', partition: 0, offset: 1, timestamp: 1_700_000_000_001, key: 'k1', value: 'b', headers: [{ key: 'h', value: Buffer.from('v') }] },
       { topic: 't', partition: 0, offset: 2, timestamp: 1_800_000_000_000, key: 'k0', value: 'c', headers: [] },
@@ -65,6 +68,43 @@ describe('Consumer > poll', () => {
 
     const buffers = new Set(records.flatMap((r) => [r.key!.buffer, r.value!.buffer]))
     expect(buffers.size).toBe(1)
+  })
+
+  it('records make key, value and headers on first access, the same object each time, and still valid after later polls', async () => {
+    const env = await openEnv()
+    await produce(env, 't', 0, ['a', 'b'], { headers: [{ key: 'h', value: Buffer.from('v') }] })
+    await produce(env, 't', 0, ['c'])
+    const consumer = env.consumer({ autoOffsetReset: 'earliest', maxPollRecords: 1 })
+    consumer.assign([{ topic: 't', partition: 0 }])
+
+    const [first] = await consumer.poll({ timeoutMs: 0 })
+    await consumer.poll({ timeoutMs: 0 })
+    await consumer.poll({ timeoutMs: 0 })
+
+    const r = first!
+    expect(r.value).toBe(r.value)
+    expect(r.key).toBe(r.key)
+    expect(r.headers).toBe(r.headers)
+    expect([r.key!.toString(), r.value!.toString(), r.headers]).toEqual(['k0', 'a', [{ key: 'h', value: Buffer.from('v') }]])
+    // Assignable, as plain objects were.
+    r.value = Buffer.from('changed')
+    r.headers = []
+    expect([r.value.toString(), r.headers]).toEqual(['changed', []])
+  })
+
+  it('a record shows all seven fields to JSON.stringify and inspect; spread and Object.keys see the four own ones', async () => {
+    const env = await openEnv()
+    await produce(env, 't', 0, ['a'], { headers: [{ key: 'h', value: Buffer.from('v') }] })
+    const consumer = env.consumer({ autoOffsetReset: 'earliest' })
+    consumer.assign([{ topic: 't', partition: 0 }])
+
+    const [r] = await consumer.poll({ timeoutMs: 0 })
+
+    const plain = { topic: 't', partition: 0, offset: 0, timestamp: T0, key: Buffer.from('k0'), value: Buffer.from('a'), headers: [{ key: 'h', value: Buffer.from('v') }] }
+    expect(JSON.stringify(r)).toBe(JSON.stringify(plain))
+    expect(inspect(r)).toBe(inspect(plain))
+    expect(Object.keys(r!)).toEqual(['topic', 'partition', 'offset', 'timestamp'])
+    expect({ ...r }).toEqual({ topic: 't', partition: 0, offset: 0, timestamp: T0 })
   })
 
   it('reads at most maxPartitionFetchBytes from a partition per poll, but always at least one batch', async () => {

@@ -87,6 +87,8 @@ describe('Consumer > record decoder', () => {
     ['a key length past its record', (batch: Buffer) => (batch[65] = 0x7e)],
     ['a record count larger than the batch can hold', (batch: Buffer) => batch.writeInt32BE(1000, 57)],
     ['a varint longer than 5 bytes', (batch: Buffer) => batch.fill(0xff, 61, 67)],
+    // Headers are made only when read, but checked when the batch is decoded.
+    ['a header count with no headers after it', (batch: Buffer) => (batch[batch.length - 1] = 0x02)],
   ])('%s is ERR_CORRUPT_RECORD, as from the codec reader', (_name, damage) => {
     const batch = encodeRecordBatch({ records: [{ key: Buffer.from('key'), value: Buffer.from('value'), timestamp: 5 }] })
     damage(batch)
