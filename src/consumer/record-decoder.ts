@@ -29,7 +29,6 @@ import type { ConsumerRecord } from './types'
 
 /** The smallest record: length, attributes, timestampDelta, offsetDelta, keyLength, valueLength, headersCount. */
 const MIN_RECORD_BYTES = 7
-const NO_RECORDS = Object.freeze([]) as readonly ConsumerRecord[]
 
 export interface DecodeTarget {
   readonly topic: string
@@ -46,17 +45,26 @@ export interface DecodeTarget {
 let value = 0
 
 /**
- * The records of the batch at `pos` with offsets ≥ `fromOffset`. Compressed records are inflated up to
- * `maxDecompressedBytes` (ERR_DECOMPRESSION_LIMIT past it). Under LOG_APPEND_TIME every record's
- * timestamp is the batch's maxTimestamp.
+ * Appends the records of the batch at `pos` with offsets ≥ `fromOffset` to `into` (the fetcher passes
+ * the poll's own array when the whole batch fits in the poll, saving a copy per record) and returns
+ * `into`. If the batch is corrupt, `into` is left as it was and ERR_CORRUPT_RECORD thrown. Compressed
+ * records are inflated up to `maxDecompressedBytes` (ERR_DECOMPRESSION_LIMIT past it). Under
+ * LOG_APPEND_TIME every record's timestamp is the batch's maxTimestamp.
  *
  * Assumes: the whole batch is inside `buf` (PartitionLog.read returns whole batches).
  */
-export function decodeBatch(buf: Buffer, pos: Position, fromOffset: Offset, maxDecompressedBytes: number, target: DecodeTarget): readonly ConsumerRecord[] {
+export function decodeBatch(
+  buf: Buffer,
+  pos: Position,
+  fromOffset: Offset,
+  maxDecompressedBytes: number,
+  target: DecodeTarget,
+  into: ConsumerRecord[] = [],
+): ConsumerRecord[] {
   const header = readBatchHeader(buf, pos)
   if (header.magic !== MAGIC) throw corrupt(`has magic ${header.magic}, expected ${MAGIC}`, header, pos, target)
   const count = header.recordsCount
-  if (count === 0) return NO_RECORDS
+  if (count === 0) return into
   const batchEnd = pos + header.sizeInBytes
   let data = buf
   let start = pos + RECORDS_OFFSET
@@ -66,7 +74,7 @@ export function decodeBatch(buf: Buffer, pos: Position, fromOffset: Offset, maxD
   }
   const dataEnd = header.compression === 'none' ? batchEnd : data.length
   if (count < 0 || count > (dataEnd - start) / MIN_RECORD_BYTES) throw corrupt(`declares ${count} records, which cannot fit in ${dataEnd - start} bytes`, header, pos, target)
-  const records: ConsumerRecord[] = []
+  const before = into.length
   const { topic, partition } = target
   const { baseOffset, baseTimestamp, maxTimestamp } = header
   const logAppendTime = header.timestampType === 'LogAppendTime'
@@ -93,14 +101,18 @@ export function decodeBatch(buf: Buffer, pos: Position, fromOffset: Offset, maxD
       at = skipBytes(data, at, recordEnd) // value
       at = skipHeaders(data, at, recordEnd)
       if (at !== recordEnd) throw new CorruptRecordError(`record at offset ${offset} declares ${length} bytes but its fields take ${length - recordEnd + at}`)
-      records.push(new LazyRecord(topic, partition, offset, logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta, bytes, keyAt))
+      into.push(new LazyRecord(topic, partition, offset, logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta, bytes, keyAt))
     }
   } catch (e) {
+    into.length = before
     if (!(e instanceof CorruptRecordError)) throw e
     throw corrupt(`holds a corrupt record: ${e.message}`, header, pos, target, e)
   }
-  if (at !== dataEnd) throw corrupt(`has ${dataEnd - at} bytes after its ${count} records (incorrect declared batch size)`, header, pos, target)
-  return records
+  if (at !== dataEnd) {
+    into.length = before
+    throw corrupt(`has ${dataEnd - at} bytes after its ${count} records (incorrect declared batch size)`, header, pos, target)
+  }
+  return into
 }
 
 /**

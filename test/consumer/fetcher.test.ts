@@ -121,4 +121,28 @@ describe('Consumer > fetcher > failures', () => {
     expect(events).toMatchObject([{ from: 1, to: 5, recordsSkipped: 4 }])
     expect(consumer.offsetResetTotals()).toEqual([{ topic: 't', partition: 0, resets: 1, recordsSkipped: 4 }])
   })
+
+  it('a corrupt batch fails every poll that reaches it; the records after it are not returned instead', async () => {
+    const corrupt = batchAt(0, encodeRecordBatch({ records: [rec('x0', 0), rec('x1', 1)] }))
+    corrupt[61] = 0x7e // the first record's length runs past the batch
+    const good = batchAt(2, encodeRecordBatch({ records: [rec('y2', 0), rec('y3', 1)] }))
+    const both = Buffer.concat([corrupt, good])
+    const log = {
+      logStartOffset: 0,
+      logEndOffset: 4,
+      highWatermark: 4,
+      logConfig: { maxDecompressedBatchBytes: 1 << 20 },
+      read: (from: number) => ({ records: from < 2 ? both : good, highWatermark: 4, logStartOffset: 0, logEndOffset: 4 }),
+      onHighWatermark: () => () => undefined,
+    } as unknown as PartitionLog
+    const engine: ConsumerEngine = { clock: new ManualClock(), log: () => log, onClose: () => () => undefined, ensureOpen: () => undefined }
+    const consumer = new Consumer(engine, { autoOffsetReset: 'earliest' })
+    consumer.assign([{ topic: 't', partition: 0 }])
+
+    for (let i = 0; i < 3; i++) await expect(consumer.poll({ timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_CORRUPT_RECORD' })
+    expect(consumer.position({ topic: 't', partition: 0 })).toBe(0)
+    // Seeking past the corrupt batch is how an application moves on (as in Kafka).
+    consumer.seek({ topic: 't', partition: 0 }, 2)
+    expect(values(await consumer.poll({ timeoutMs: 0 }))).toEqual(['y2', 'y3'])
+  })
 })
