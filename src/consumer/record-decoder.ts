@@ -99,7 +99,8 @@ export function decodeBatch(
       const keyAt = at
       at = skipBytes(data, at, recordEnd) // key
       at = skipBytes(data, at, recordEnd) // value
-      at = skipHeaders(data, at, recordEnd)
+      // Most records have no headers: a count of 0 is one zero byte, checked inline.
+      at = at < recordEnd && data[at] === 0 ? at + 1 : skipHeaders(data, at, recordEnd)
       if (at !== recordEnd) throw new CorruptRecordError(`record at offset ${offset} declares ${length} bytes but its fields take ${length - recordEnd + at}`)
       into.push(new LazyRecord(topic, partition, offset, logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta, bytes, keyAt))
     }
