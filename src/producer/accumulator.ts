@@ -1,7 +1,8 @@
 /**
  * Per-partition batching (Kafka's RecordAccumulator). Each partition the producer writes to has a
  * queue: at most one open batch taking records, then ready batches in send order, then the batches
- * appended and waiting for their fsync (acks 'all').
+ * appended and waiting for their fsync (acks 'all'). A record is written into the open batch's buffer
+ * when it is added, so whether it fits is decided on its exact size at that position in the batch.
  *
  * A batch closes (becomes ready) when the next record would not fit in `batchSize` (or in the largest
  * batch the topic and `maxRequestSize` allow), as soon as it reaches `batchSize`, when `lingerMs` has
@@ -13,10 +14,12 @@
  *
  * Concurrency: synchronous; called from `send` and from timers, never across an await.
  */
+import { recordSizeInBatch } from '../codec/batch-builder'
+import { RECORD_BATCH_OVERHEAD } from '../codec/record-batch'
 import type { Clock, TimerHandle } from '../io/clock'
 import type { TimestampMs } from '../util/types'
 import { ProducerBatch, type SendCall } from './batch'
-import type { PreparedRecord } from './records'
+import type { CheckedRecords } from './records'
 
 export class PartitionQueue {
   open: ProducerBatch | undefined
@@ -76,12 +79,12 @@ export class Accumulator {
   }
 
   /**
-   * Whether `record` fits in the open batch of its partition (`maxBatchBytes` is the most the topic and
-   * producer accept in one batch). If not, `append` closes that batch and opens another.
+   * Whether record `i` of `records` fits in the open batch of its partition (`maxBatchBytes` is the most
+   * the topic and producer accept in one batch). If not, `append` closes that batch and opens another.
    */
-  fits(topic: string, partition: number, record: PreparedRecord, maxBatchBytes: number): boolean {
+  fits(topic: string, partition: number, records: CheckedRecords, i: number, maxBatchBytes: number): boolean {
     const batch = this.queue(topic, partition).open
-    return batch === undefined || this.hasRoom(batch, batch.sizeOf(record), maxBatchBytes)
+    return batch === undefined || this.hasRoom(batch, batch.sizeOfNext(records, i), maxBatchBytes)
   }
 
   private hasRoom(batch: ProducerBatch, recordBytes: number, maxBatchBytes: number): boolean {
@@ -90,34 +93,22 @@ export class Accumulator {
   }
 
   /**
-   * Adds `record` to the open batch of its partition, opening one when there is none or it has no room.
-   * Returns the queue, and whether the batch became full and was closed.
+   * Writes record `i` of `records` into the open batch of `q`, opening one when there is none or it has
+   * no room. `remainingBytes` (an upper bound of what the call still adds, this record included) sizes
+   * a new batch's buffer. Returns whether the batch became full and was closed.
    */
-  append(
-    topic: string,
-    partition: number,
-    record: PreparedRecord,
-    call: SendCall,
-    index: number,
-    maxBatchBytes: number,
-    now: TimestampMs,
-  ): { queue: PartitionQueue; full: boolean } {
-    // One queue lookup and one size computation per record (this runs for every record sent).
-    const q = this.queue(topic, partition)
+  append(q: PartitionQueue, records: CheckedRecords, i: number, call: SendCall, maxBatchBytes: number, now: TimestampMs, remainingBytes: number): boolean {
+    // One size computation per record (this runs for every record sent).
     let batch = q.open
-    let size = batch === undefined ? 0 : batch.sizeOf(record)
-    if (batch !== undefined && !this.hasRoom(batch, size, maxBatchBytes)) {
+    if (batch !== undefined && !this.hasRoom(batch, batch.sizeOfNext(records, i), maxBatchBytes)) {
       this.close(q)
       batch = undefined
     }
-    if (batch === undefined) {
-      batch = this.openBatch(q, now)
-      size = batch.sizeOf(record)
-    }
-    batch.add(record, call, index, size)
+    batch ??= this.openBatch(q, now, records, i, maxBatchBytes, remainingBytes)
+    batch.add(records, i, call)
     const full = batch.sizeInBytes >= this.batchSize
     if (full) this.close(q)
-    return { queue: q, full }
+    return full
   }
 
   /** Moves the open batch of `q` to its ready list. */
@@ -143,8 +134,21 @@ export class Accumulator {
     for (const q of this.queues.values()) yield* q.unfinished()
   }
 
-  private openBatch(q: PartitionQueue, now: TimestampMs): ProducerBatch {
-    const batch = new ProducerBatch(q.topic, q.partition, now)
+  /**
+   * A batch's buffer is sized for what it will probably hold (Kafka allocates `batch.size`). With
+   * lingerMs 0 a call's batches are closed at its end, so that is the rest of the call, up to the batch
+   * limit, give or take the slack of the upper bounds; a single-record send gets a small buffer. With
+   * lingerMs > 0 later calls fill the batch, so it starts at the limit (doubling from a small buffer
+   * cost a copy of the batch). A record larger than the limit gets a batch of its own size; a batch
+   * closed well short of its buffer is copied out at build (BatchBuilder), so none pins much more than
+   * its bytes.
+   */
+  private openBatch(q: PartitionQueue, now: TimestampMs, records: CheckedRecords, i: number, maxBatchBytes: number, remainingBytes: number): ProducerBatch {
+    const limit = Math.min(this.batchSize, maxBatchBytes)
+    const first = RECORD_BATCH_OVERHEAD + recordSizeInBatch(records.fieldsBytes[i]!, 0, 0)
+    const expected = this.lingerMs > 0 ? limit : Math.min(limit, RECORD_BATCH_OVERHEAD + remainingBytes)
+    const capacity = Math.max(first, expected)
+    const batch = new ProducerBatch(q.topic, q.partition, now, capacity, Math.max(limit, first))
     q.open = batch
     if (this.lingerMs > 0) {
       q.lingerTimer = this.clock.setTimeout(() => {

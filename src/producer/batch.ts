@@ -3,17 +3,21 @@
  * appended together as one RecordBatch, and the `send` calls waiting on them.
  *
  * Life of a batch: open (taking records) → ready (closed: full, lingered long enough, or flushed) →
- * appended (with acks 'all': waiting for its fsync) → done or failed. A ready batch is encoded once, at
- * its first append attempt, when its sequence numbers are assigned; a retry appends the same bytes, so
- * the partition can recognise it as a duplicate.
+ * appended (with acks 'all': waiting for its fsync) → done or failed. Records are written into the
+ * batch's buffer as they are added (codec/batch-builder.ts, Kafka's MemoryRecordsBuilder); the header
+ * and CRC are written once, at the first append attempt, when the sequence numbers are assigned, and a
+ * retry appends the same bytes, so the partition can recognise it as a duplicate.
+ *
+ * Who waits for which record is kept as runs, not as an object per record: run k is `runCounts[k]`
+ * consecutive records of the batch that are records `runStarts[k]…` of call `runCalls[k]`. A call's
+ * records for one partition are usually consecutive, so a batch has a run or two per call.
  *
  * A `SendCall` is one `send`/`sendBatch` call: it resolves when each of its records has an outcome, or
  * rejects with the first failure. Its records may be spread over batches of several partitions.
  */
-import { RECORD_BATCH_OVERHEAD, type RecordInput } from '../codec/record-batch'
+import { BatchBuilder, maxRecordSizeInBatch, recordFieldsSize, type BuildOptions, type BuilderBytes, type BuilderHeader } from '../codec/batch-builder'
 import type { TimestampMs } from '../util/types'
-import type { PreparedRecord, RecordMetadata } from './records'
-import { recordSizeInBatch } from './records'
+import type { CheckedRecords, RecordMetadata } from './records'
 
 export class SendCall {
   readonly promise: Promise<RecordMetadata[]>
@@ -23,7 +27,11 @@ export class SendCall {
   private reject!: (e: unknown) => void
   private settled = false
 
-  constructor(size: number) {
+  /** `timestamps`: each record's CreateTime, by its index in the call. */
+  constructor(
+    size: number,
+    private readonly timestamps: Float64Array,
+  ) {
     this.results = new Array<RecordMetadata>(size)
     this.remaining = size
     this.promise = new Promise((resolve, reject) => {
@@ -32,10 +40,24 @@ export class SendCall {
     })
   }
 
-  complete(index: number, metadata: RecordMetadata): void {
+  /**
+   * Records `start … start + count - 1` of the call were appended to `topic`-`partition` at offsets
+   * `firstOffset …` (-1: unknown). `logAppendTime` is the log's time, or -1 for CreateTime.
+   */
+  completeRun(topic: string, partition: number, start: number, count: number, firstOffset: number, logAppendTime: TimestampMs): void {
     if (this.settled) return
-    this.results[index] = metadata
-    if (--this.remaining === 0) this.settle().resolve(this.results)
+    const results = this.results
+    const timestamps = this.timestamps
+    for (let i = 0; i < count; i++) {
+      results[start + i] = {
+        topic,
+        partition,
+        offset: firstOffset < 0 ? -1 : firstOffset + i,
+        timestamp: logAppendTime >= 0 ? logAppendTime : timestamps[start + i]!,
+      }
+    }
+    this.remaining -= count
+    if (this.remaining === 0) this.settle().resolve(results)
   }
 
   fail(error: unknown): void {
@@ -53,13 +75,6 @@ export class SendCall {
   }
 }
 
-/** Where each record's outcome goes. */
-interface BatchEntry {
-  readonly call: SendCall
-  readonly index: number
-  readonly timestamp: TimestampMs
-}
-
 /** Producer id, epoch and base sequence stamped on an idempotent batch. */
 export interface BatchIdentity {
   producerId: number
@@ -68,11 +83,12 @@ export interface BatchIdentity {
 }
 
 export class ProducerBatch {
-  entries: BatchEntry[] = []
-  /** The records, until the batch is encoded (then only `encoded` is kept, for retries). */
-  private records: PreparedRecord[] = []
-  /** Bytes of the encoded batch if it were closed now (uncompressed). */
-  sizeInBytes = RECORD_BATCH_OVERHEAD
+  /** The records, until the batch is built for its first attempt (then only `encoded` is kept, for retries). */
+  private builder: BatchBuilder | undefined
+  private runCalls: SendCall[] = []
+  private runStarts: number[] = []
+  private runCounts: number[] = []
+  private count = 0
   /** Bytes reserved in the buffer pool for these records (their upper-bound sizes). */
   reservedBytes = 0
   /** Set at the first append attempt; a retry reuses it. */
@@ -88,82 +104,117 @@ export class ProducerBatch {
   readonly done: Promise<void>
   private markDone!: () => void
 
+  /** `initialCapacity` and `maxCapacity`: the buffer sizes expected (BatchBuilder). */
   constructor(
     readonly topic: string,
     readonly partition: number,
     readonly createdMs: TimestampMs,
+    initialCapacity: number,
+    maxCapacity: number,
   ) {
+    this.builder = new BatchBuilder(initialCapacity, maxCapacity)
     this.done = new Promise<void>((resolve) => (this.markDone = resolve))
   }
 
   get recordCount(): number {
-    return this.entries.length
+    return this.count
   }
 
-  /** The exact bytes `record` would add as the next record of this batch. */
-  sizeOf(record: PreparedRecord): number {
-    const baseTimestamp = this.entries[0]?.timestamp ?? record.timestamp
-    return recordSizeInBatch(record, this.entries.length, record.timestamp - baseTimestamp)
+  /** Bytes of the batch if it were built now (uncompressed). Open batches only. */
+  get sizeInBytes(): number {
+    return this.builder!.sizeInBytes
   }
 
-  add(record: PreparedRecord, call: SendCall, index: number, size: number): void {
-    this.records.push(record)
-    this.entries.push({ call, index, timestamp: record.timestamp })
-    this.sizeInBytes += size
-    this.reservedBytes += record.maxSizeInBatch
+  /** The exact bytes record `i` of `records` would add as the next record of this batch. */
+  sizeOfNext(records: CheckedRecords, i: number): number {
+    return this.builder!.sizeOfNext(records.fieldsBytes[i]!, records.timestamps[i]!)
   }
 
-  /** The records for encoding; afterwards the batch keeps only its encoded bytes. */
-  recordInputs(): RecordInput[] {
-    // A PreparedRecord is a RecordInput (key, value, headers, timestamp; no offsetDelta): no copy per record.
-    return this.records
+  /** Writes record `i` of `records` (call `call`'s record `i`) into the batch. */
+  add(records: CheckedRecords, i: number, call: SendCall): void {
+    this.addRecord(records.timestamps[i]!, records.keys[i]!, records.values[i]!, records.headers?.[i], records.fieldsBytes[i]!, records.maxBytes[i]!, call, i)
+  }
+
+  private addRecord(
+    timestamp: TimestampMs,
+    key: BuilderBytes,
+    value: BuilderBytes,
+    headers: readonly BuilderHeader[] | undefined,
+    fieldsBytes: number,
+    maxBytes: number,
+    call: SendCall,
+    index: number,
+  ): void {
+    this.builder!.append(timestamp, key, value, headers, fieldsBytes)
+    this.count++
+    this.reservedBytes += maxBytes
+    const last = this.runCalls.length - 1
+    if (last >= 0 && this.runCalls[last] === call && this.runStarts[last]! + this.runCounts[last]! === index) {
+      this.runCounts[last]!++
+    } else {
+      this.runCalls.push(call)
+      this.runStarts.push(index)
+      this.runCounts.push(1)
+    }
+  }
+
+  /** Writes the header and CRC (compressing as asked): the bytes to append. Once, before the first attempt. */
+  build(options: BuildOptions): Buffer {
+    return this.builder!.build(options)
   }
 
   /** Drops the records once `encoded` holds them. */
   releaseRecords(): void {
-    this.records = []
+    this.builder = undefined
   }
 
   /**
-   * Splits an unsent batch in two halves (a batch that came out too large after encoding). This batch is
+   * Splits an unsent batch in two halves (a batch that came out too large when built). This batch is
    * done when both halves are, so that a `flush` that was waiting for it still waits for its records.
+   * The halves hold exactly this batch's reservation between them.
    */
   split(): [ProducerBatch, ProducerBatch] {
-    const half = Math.ceil(this.entries.length / 2)
-    const halves = [0, 1].map((h) => {
-      const b = new ProducerBatch(this.topic, this.partition, this.createdMs)
-      const from = h === 0 ? 0 : half
-      const to = h === 0 ? half : this.entries.length
-      for (let i = from; i < to; i++) b.add(this.records[i]!, this.entries[i]!.call, this.entries[i]!.index, b.sizeOf(this.records[i]!))
-      return b
-    })
+    const records = this.builder!.records()
+    const half = Math.ceil(records.length / 2)
+    const capacity = Math.ceil(this.builder!.sizeInBytes / 2) + 64
+    const halves: [ProducerBatch, ProducerBatch] = [
+      new ProducerBatch(this.topic, this.partition, this.createdMs, capacity, Number.MAX_SAFE_INTEGER),
+      new ProducerBatch(this.topic, this.partition, this.createdMs, capacity, Number.MAX_SAFE_INTEGER),
+    ]
+    let position = 0
+    for (let run = 0; run < this.runCalls.length; run++) {
+      for (let j = 0; j < this.runCounts[run]!; j++, position++) {
+        const r = records[position]!
+        const headers = r.headers.length === 0 ? undefined : r.headers
+        const fieldsBytes = recordFieldsSize(r.key, r.value, headers)
+        const target = halves[position < half ? 0 : 1]
+        target.addRecord(r.timestamp, r.key, r.value, headers, fieldsBytes, maxRecordSizeInBatch(fieldsBytes), this.runCalls[run]!, this.runStarts[run]! + j)
+      }
+    }
+    halves[1].reservedBytes = this.reservedBytes - halves[0].reservedBytes
     void Promise.all(halves.map((h) => h.done)).then(() => this.markDone())
-    return [halves[0]!, halves[1]!]
+    return halves
   }
 
   /** Resolves every record's call with its offset (baseOffset + position) and timestamp. */
   complete(baseOffset: number, logAppendTime: TimestampMs): void {
-    const entries = this.entries
-    for (let i = 0; i < entries.length; i++) {
-      const { call, index, timestamp } = entries[i]!
-      call.complete(index, {
-        topic: this.topic,
-        partition: this.partition,
-        offset: baseOffset < 0 ? -1 : baseOffset + i,
-        timestamp: logAppendTime >= 0 ? logAppendTime : timestamp,
-      })
+    let offset = baseOffset
+    for (let run = 0; run < this.runCalls.length; run++) {
+      const count = this.runCounts[run]!
+      this.runCalls[run]!.completeRun(this.topic, this.partition, this.runStarts[run]!, count, baseOffset < 0 ? -1 : offset, logAppendTime)
+      offset += count
     }
     this.finish()
   }
 
   fail(error: unknown): void {
-    for (const { call } of this.entries) call.fail(error)
+    for (const call of this.runCalls) call.fail(error)
     this.finish()
   }
 
   private finish(): void {
     this.encoded = undefined
-    this.records = []
+    this.builder = undefined
     this.markDone()
   }
 }

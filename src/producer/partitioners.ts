@@ -1,7 +1,8 @@
 /**
  * Choosing a partition for a record (Kafka's `KafkaProducer.partition` and `BuiltInPartitioner`).
  *
- * - An explicit `partition` on the record always wins (the producer has range-checked it).
+ * - An explicit `partition` on the record always wins (the producer range-checks it and does not ask
+ *   the partitioner).
  * - "default", keyed record: `toPositive(murmur2(key)) % numPartitions`, exactly as Kafka and kafkajs
  *   place keys (codec/murmur2.ts), so a key lands where a Kafka client would put it.
  * - "default", null key: sticky partitioning (KIP-480/KIP-794). Records of a topic go to one partition
@@ -22,11 +23,15 @@ import type { Partitioner, PartitionerFunction } from '../config/producer-config
 import { partitionForKey } from '../codec/murmur2'
 import { describeValue, InvalidArgumentError } from '../errors/index'
 import { assert } from '../util/assert'
-import type { PreparedRecord } from './records'
+import type { BuilderBytes } from '../codec/batch-builder'
+import { toBuffer } from './records'
 
 export interface ProducerPartitioner {
-  /** The partition when it does not depend on partitioner state, else undefined (choose with `next`). */
-  fixedPartition(topic: string, record: PreparedRecord, numPartitions: number): number | undefined
+  /**
+   * The partition of a record without an explicit one, when it does not depend on partitioner state,
+   * else undefined (choose with `next`).
+   */
+  fixedPartition(topic: string, key: BuilderBytes, value: BuilderBytes, numPartitions: number): number | undefined
   /** The partition of a record whose choice is stateful (sticky or round-robin). */
   next(topic: string, numPartitions: number): number
   /** Whether `next` sticks to a partition until its batch is full (then `onBatchFull` must be called). */
@@ -50,9 +55,11 @@ class DefaultPartitioner implements ProducerPartitioner {
     this.cache = new StickyPartitionCache(random)
   }
 
-  fixedPartition(_topic: string, record: PreparedRecord, numPartitions: number): number | undefined {
-    if (record.partition !== undefined) return record.partition
-    return record.key === null ? undefined : partitionForKey(record.key, numPartitions)
+  fixedPartition(_topic: string, key: BuilderBytes, _value: BuilderBytes, numPartitions: number): number | undefined {
+    if (key === null) return undefined
+    // Any hash modulo 1 is 0: a single-partition topic needs no murmur2.
+    if (numPartitions === 1) return 0
+    return partitionForKey(typeof key === 'string' ? Buffer.from(key, 'utf8') : key, numPartitions)
   }
 
   next(topic: string, numPartitions: number): number {
@@ -99,8 +106,8 @@ class RoundRobinPartitioner implements ProducerPartitioner {
   readonly sticky = false
   private readonly counters = new Map<string, number>()
 
-  fixedPartition(_topic: string, record: PreparedRecord): number | undefined {
-    return record.partition
+  fixedPartition(): number | undefined {
+    return undefined
   }
 
   next(topic: string, numPartitions: number): number {
@@ -117,9 +124,9 @@ class CustomPartitioner implements ProducerPartitioner {
 
   constructor(private readonly fn: PartitionerFunction) {}
 
-  fixedPartition(topic: string, record: PreparedRecord, numPartitions: number): number {
-    if (record.partition !== undefined) return record.partition
-    const p = this.fn({ topic, key: record.key, value: record.value, numPartitions })
+  fixedPartition(topic: string, key: BuilderBytes, value: BuilderBytes, numPartitions: number): number {
+    // Copies: the function may keep or change what it is given, and a string key reaches it as bytes.
+    const p = this.fn({ topic, key: toBuffer(key), value: toBuffer(value), numPartitions })
     if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= numPartitions) {
       throw new InvalidArgumentError(
         `The custom partitioner returned ${describeValue(p)} for topic ${topic}, which has ${numPartitions} partition(s): it must return an integer in [0, ${numPartitions})`,

@@ -1,8 +1,9 @@
 /**
- * The Producer: Kafka's KafkaProducer semantics inside one process. `send` checks and copies the
- * records, reserves buffer memory, picks partitions, and adds the records to per-partition batches;
- * the sender appends each batch to its partition log when it is full, when `lingerMs` has passed, or on
- * `flush`. What an acknowledged record survives depends on `acks` (sender.ts, README "Durability").
+ * The Producer: Kafka's KafkaProducer semantics inside one process. `send` checks the records,
+ * reserves buffer memory, picks partitions, and writes each record straight into its partition's open
+ * batch (one copy of its bytes, records.ts and codec/batch-builder.ts); the sender appends each batch
+ * to its partition log when it is full, when `lingerMs` has passed, or on `flush`. What an acknowledged
+ * record survives depends on `acks` (sender.ts, README "Durability").
  *
  * All or nothing per call: every record of a `send`/`sendBatch` call is checked (types, topic,
  * partition range, size limits, the custom partitioner's answer) before any is buffered, and the call's
@@ -20,6 +21,7 @@
  * Concurrency: single-threaded; `send` never awaits between checking a call against its topics and
  * buffering it, except to wait for buffer space, after which the partition counts are read again.
  */
+import { recordSizeInBatch } from '../codec/batch-builder'
 import { RECORD_BATCH_OVERHEAD } from '../codec/record-batch'
 import { resolveProducerConfig, type ProducerConfig, type ProducerConfigInput } from '../config/producer-config'
 import { Lifecycle } from '../engine/lifecycle'
@@ -31,24 +33,15 @@ import { BufferPool } from './buffer-pool'
 import { onProcessIdle } from './exit-flush'
 import type { ProducerHost, ProducerIdAndEpoch } from './host'
 import { createPartitioner, type ProducerPartitioner } from './partitioners'
-import { prepareRecord, recordSizeInBatch, type PreparedRecord, type ProducerRecord, type RecordMetadata, type TopicMessages } from './records'
+import { CheckedRecords, NO_PARTITION, type CheckedGroup, type ProducerRecord, type RecordMetadata, type TopicMessages } from './records'
 import { Sender } from './sender'
 
 /** Producer options: Kafka's producer configs, camelCased (see config/producer-config.ts). */
 export type ProducerOptions = ProducerConfigInput
 
-/** The checked records of one topic in a call. */
-interface PreparedGroup {
-  readonly topic: string
-  readonly records: readonly PreparedRecord[]
-}
-
-/** A record checked and placed: its partition is known unless the choice is stateful (sticky, round-robin). */
-interface AcceptedRecord {
-  readonly topic: string
-  readonly record: PreparedRecord
-  readonly partition: number | undefined
-  /** The largest batch the topic and producer accept, for this record's batch. */
+/** One topic's records of a call, checked against the topic. */
+interface PlacedGroup extends CheckedGroup {
+  /** The largest batch the topic and producer accept. */
   readonly maxBatchBytes: number
 }
 
@@ -152,44 +145,47 @@ export class Producer {
     try {
       this.#lifecycle.ensureOpen()
       this.#host.ensureOpen()
-      const prepared = this.#prepare(groups)
-      const missing = this.#host.ensureTopic === undefined ? [] : prepared.map((g) => g.topic).filter((t) => !this.#topicExists(t))
-      if (missing.length === 0) return this.#accept(prepared)
+      const records = CheckedRecords.check(groups, this.#host.clock.now())
+      const missing = this.#host.ensureTopic === undefined ? [] : records.groups.map((g) => g.topic).filter((t) => !this.#topicExists(t))
+      if (missing.length === 0) return this.#accept(records)
+      // `send` returns before the records are buffered: they must not depend on the caller's buffers.
+      records.copyBytes()
       return Promise.all([...new Set(missing)].map((t) => this.#host.ensureTopic!(t))).then(() => {
         this.#lifecycle.ensureOpen()
-        return this.#accept(prepared)
+        return this.#accept(records)
       })
     } catch (e) {
       return Promise.reject(e)
     }
   }
 
-  #accept(prepared: readonly PreparedGroup[]): Promise<RecordMetadata[]> {
-    let accepted: AcceptedRecord[]
-    let bytes = 0
+  #accept(records: CheckedRecords): Promise<RecordMetadata[]> {
+    let placed: PlacedGroup[]
+    const bytes = records.totalMaxBytes
     try {
-      accepted = this.#place(prepared)
-      for (const a of accepted) bytes += a.record.maxSizeInBatch
+      placed = this.#place(records)
       if (bytes > this.config.bufferMemory) {
         throw new KafkaliteError(
           'ERR_BUFFER_EXHAUSTED',
-          `This call's ${accepted.length} records take ${bytes} bytes, more than the whole bufferMemory (${this.config.bufferMemory}); split the call or raise bufferMemory`,
+          `This call's ${records.count} records take ${bytes} bytes, more than the whole bufferMemory (${this.config.bufferMemory}); split the call or raise bufferMemory`,
           { bytes, bufferMemory: this.config.bufferMemory },
         )
       }
     } catch (e) {
       return Promise.reject(e)
     }
-    if (accepted.length === 0) return Promise.resolve([])
-    const call = new SendCall(accepted.length)
+    if (records.count === 0) return Promise.resolve([])
+    const call = new SendCall(records.count, records.timestamps)
     if (this.#pool.tryReserve(bytes)) {
-      this.#buffer(accepted, call)
+      this.#buffer(records, placed, call)
     } else {
+      // `send` returns while the call waits for space: its records must not depend on the caller's buffers.
+      records.copyBytes()
       this.#pool.reserve(bytes, this.config.maxBlockMs).then(
         () => {
           try {
             this.#lifecycle.ensureOpen()
-            this.#buffer(accepted, call)
+            this.#buffer(records, placed, call)
           } catch (e) {
             this.#pool.release(bytes)
             call.fail(e)
@@ -199,18 +195,6 @@ export class Producer {
       )
     }
     return call.promise
-  }
-
-  /** Checks the shape of the call and every record, copying their bytes; needs no topic. */
-  #prepare(groups: readonly TopicMessages[]): PreparedGroup[] {
-    const now = this.#host.clock.now()
-    return groups.map((group) => {
-      if (typeof group !== 'object' || group === null) throw new InvalidArgumentError(`Expected { topic, messages }, got ${describeValue(group)}`)
-      const { topic, messages } = group
-      if (typeof topic !== 'string') throw new InvalidArgumentError(`A topic name must be a string, got ${describeValue(topic)}`)
-      if (!Array.isArray(messages)) throw new InvalidArgumentError(`Records for ${topic} must be an array, got ${describeValue(messages)}`, { topic })
-      return { topic, records: messages.map((input: unknown, index) => prepareRecord(input, now, { topic, index })) }
-    })
   }
 
   #topicExists(topic: string): boolean {
@@ -223,67 +207,83 @@ export class Producer {
     }
   }
 
-  /** Checks the records against their topics (partition range, size limits) and makes the fixed partition choices. */
-  #place(prepared: readonly PreparedGroup[]): AcceptedRecord[] {
-    const accepted: AcceptedRecord[] = []
-    for (const { topic, records } of prepared) {
+  /**
+   * Checks the records against their topics (partition range, size limits) and makes the fixed
+   * partition choices, stored in `records.partitions` (NO_PARTITION: chosen when buffered).
+   */
+  #place(records: CheckedRecords): PlacedGroup[] {
+    return records.groups.map(({ topic, start, end }) => {
       const numPartitions = this.#host.partitionCount(topic)
       const maxBatchBytes = Math.min(this.config.maxRequestSize, this.#host.topicConfig(topic).maxMessageBytes)
-      records.forEach((record, index) => {
-        if (record.partition !== undefined && record.partition >= numPartitions) {
-          throw new KafkaliteError('ERR_UNKNOWN_TOPIC_OR_PARTITION', `Partition ${record.partition} of topic ${topic} does not exist (it has ${numPartitions})`, {
+      const partitions = records.partitions
+      for (let i = start; i < end; i++) {
+        const explicit = partitions[i]!
+        if (explicit >= numPartitions) {
+          throw new KafkaliteError('ERR_UNKNOWN_TOPIC_OR_PARTITION', `Partition ${explicit} of topic ${topic} does not exist (it has ${numPartitions})`, {
             topic,
-            partition: record.partition,
+            partition: explicit,
           })
         }
-        this.#checkSize(record, maxBatchBytes, { topic, index })
-        accepted.push({ topic, record, partition: this.#partitioner.fixedPartition(topic, record, numPartitions), maxBatchBytes })
-      })
-    }
-    return accepted
+        this.#checkSize(records, i, maxBatchBytes, topic, i - start)
+        if (explicit === NO_PARTITION) partitions[i] = this.#partitioner.fixedPartition(topic, records.keys[i]!, records.values[i]!, numPartitions) ?? NO_PARTITION
+      }
+      return { topic, start, end, maxBatchBytes }
+    })
   }
 
   /** Kafka's `ensureValidRecordSize`, on the uncompressed size: one record alone must fit every limit. */
-  #checkSize(record: PreparedRecord, maxBatchBytes: number, context: { topic: string; index: number }): void {
-    const alone = RECORD_BATCH_OVERHEAD + recordSizeInBatch(record, 0, 0)
+  #checkSize(records: CheckedRecords, i: number, maxBatchBytes: number, topic: string, index: number): void {
+    const alone = RECORD_BATCH_OVERHEAD + recordSizeInBatch(records.fieldsBytes[i]!, 0, 0)
     if (alone > maxBatchBytes) {
       const limitName = maxBatchBytes === this.config.maxRequestSize ? 'the producer\'s maxRequestSize' : 'the topic\'s maxMessageBytes'
-      throw new RecordTooLargeError(`Record ${context.index} for ${context.topic} makes a ${alone}-byte batch, over ${limitName} (${maxBatchBytes})`, {
-        ...context,
+      throw new RecordTooLargeError(`Record ${index} for ${topic} makes a ${alone}-byte batch, over ${limitName} (${maxBatchBytes})`, {
+        topic,
+        index,
         size: alone,
         limit: maxBatchBytes,
       })
     }
-    if (record.maxSizeInBatch > this.config.bufferMemory) {
-      throw new RecordTooLargeError(`Record ${context.index} for ${context.topic} takes ${record.maxSizeInBatch} bytes, more than bufferMemory (${this.config.bufferMemory})`, {
-        ...context,
-        size: record.maxSizeInBatch,
+    const maxBytes = records.maxBytes[i]!
+    if (maxBytes > this.config.bufferMemory) {
+      throw new RecordTooLargeError(`Record ${index} for ${topic} takes ${maxBytes} bytes, more than bufferMemory (${this.config.bufferMemory})`, {
+        topic,
+        index,
+        size: maxBytes,
         bufferMemory: this.config.bufferMemory,
       })
     }
   }
 
   /**
-   * Adds the accepted records to their partitions' batches (their buffer space is reserved), then
+   * Writes the placed records into their partitions' batches (their buffer space is reserved), then
    * appends what is ready. Partition counts are read first, so a topic deleted while the call waited for
    * memory fails the call before anything is buffered.
    */
-  #buffer(accepted: readonly AcceptedRecord[], call: SendCall): void {
-    const counts = new Map<string, number>()
-    for (const a of accepted) if (a.partition === undefined && !counts.has(a.topic)) counts.set(a.topic, this.#host.partitionCount(a.topic))
+  #buffer(records: CheckedRecords, placed: readonly PlacedGroup[], call: SendCall): void {
+    const counts = placed.map((g) => this.#host.partitionCount(g.topic))
     const now: TimestampMs = this.#host.clock.now()
     const touched = new Set<PartitionQueue>()
-    const partitions = accepted.map((a, index) => {
-      const partition = a.partition ?? this.#stickyOrNext(a, counts.get(a.topic)!, touched)
-      const { queue, full } = this.#accumulator.append(a.topic, partition, a.record, call, index, a.maxBatchBytes, now)
-      if (full && a.partition === undefined) this.#partitioner.onBatchFull(a.topic, partition)
-      touched.add(queue)
-      return partition
-    })
-    // acks 0: the records are accepted; their offsets are not waited for (Kafka reports -1).
-    if (this.config.acks === 0) {
-      call.completeAll(accepted.map((a, i) => ({ topic: a.topic, partition: partitions[i]!, offset: -1, timestamp: a.record.timestamp })))
+    const chosen = this.config.acks === 0 ? new Int32Array(records.count) : undefined
+    let remainingBytes = records.totalMaxBytes
+    for (let g = 0; g < placed.length; g++) {
+      const { topic, start, end, maxBatchBytes } = placed[g]!
+      let queue: PartitionQueue | undefined
+      for (let i = start; i < end; i++) {
+        const fixed = records.partitions[i]!
+        const partition = fixed === NO_PARTITION ? this.#stickyOrNext(topic, records, i, maxBatchBytes, counts[g]!, touched) : fixed
+        // Consecutive records usually go to one partition: the queue is looked up when it changes.
+        if (queue === undefined || queue.partition !== partition) {
+          queue = this.#accumulator.queue(topic, partition)
+          touched.add(queue)
+        }
+        const full = this.#accumulator.append(queue, records, i, call, maxBatchBytes, now, remainingBytes)
+        remainingBytes -= records.maxBytes[i]!
+        if (full && fixed === NO_PARTITION) this.#partitioner.onBatchFull(topic, partition)
+        if (chosen !== undefined) chosen[i] = partition
+      }
     }
+    // acks 0: the records are accepted; their offsets are not waited for (Kafka reports -1).
+    if (chosen !== undefined) call.completeAll(unknownOffsets(records, chosen))
     for (const q of touched) {
       if (this.config.lingerMs === 0) this.#accumulator.close(q)
       this.#sender.drain(q)
@@ -294,14 +294,14 @@ export class Producer {
    * The partition of a record the partitioner places statefully. A sticky partition whose batch cannot
    * take the record is full: the batch is closed and another partition chosen.
    */
-  #stickyOrNext(a: AcceptedRecord, numPartitions: number, touched: Set<PartitionQueue>): number {
-    const partition = this.#partitioner.next(a.topic, numPartitions)
-    if (!this.#partitioner.sticky || this.#accumulator.fits(a.topic, partition, a.record, a.maxBatchBytes)) return partition
-    const full = this.#accumulator.queue(a.topic, partition)
+  #stickyOrNext(topic: string, records: CheckedRecords, i: number, maxBatchBytes: number, numPartitions: number, touched: Set<PartitionQueue>): number {
+    const partition = this.#partitioner.next(topic, numPartitions)
+    if (!this.#partitioner.sticky || this.#accumulator.fits(topic, partition, records, i, maxBatchBytes)) return partition
+    const full = this.#accumulator.queue(topic, partition)
     this.#accumulator.close(full)
     touched.add(full)
-    this.#partitioner.onBatchFull(a.topic, partition)
-    return this.#partitioner.next(a.topic, numPartitions)
+    this.#partitioner.onBatchFull(topic, partition)
+    return this.#partitioner.next(topic, numPartitions)
   }
 
   /** The process is about to exit for lack of work: append lingering batches now (exit-flush.ts). */
@@ -312,4 +312,13 @@ export class Producer {
     this.#sender.drainAll()
     return true
   }
+}
+
+/** acks 0's results: partitions known, offsets not (-1). */
+function unknownOffsets(records: CheckedRecords, partitions: Int32Array): RecordMetadata[] {
+  const results = new Array<RecordMetadata>(records.count)
+  for (const { topic, start, end } of records.groups) {
+    for (let i = start; i < end; i++) results[i] = { topic, partition: partitions[i]!, offset: -1, timestamp: records.timestamps[i]! }
+  }
+  return results
 }

@@ -1,13 +1,21 @@
 /**
- * What a caller hands to `send`, checked and turned into bytes once (Kafka's serialization step in
- * `KafkaProducer.doSend`), and the exact size a record takes inside a batch.
+ * What a caller hands to `send`, and the check of a whole call's records before any of them is buffered
+ * (Kafka's serialization step in `KafkaProducer.doSend`, which also sizes the record).
  *
- * Keys, values and header values are copied at `send` time, as Kafka copies them into its batch buffer:
- * a caller may reuse or change its buffers as soon as `send` returns, and the copies are what
- * `bufferMemory` accounts for.
+ * A checked call is kept as parallel arrays indexed by the record's position in the call (which is its
+ * position in the call's results), not as an object per record: a send of a few hundred records then
+ * allocates a handful of arrays. Keys, values and header values are kept as the caller gave them and
+ * written straight into their batch's buffer when the call is buffered, synchronously inside `send`
+ * (codec/batch-builder.ts): one copy, and the caller may reuse or change its buffers as soon as `send`
+ * returns. When the call must wait before it is buffered (for buffer memory, or for a topic to be
+ * created), `copyBytes` first takes private copies of every Buffer and Uint8Array, so that guarantee
+ * holds across the wait. (Strings are immutable and need no copy.)
+ *
+ * `bufferMemory` accounts each record at `maxRecordSizeInBatch`, an upper bound of its bytes in any
+ * batch, reserved for the whole call at once.
  */
-import type { RecordHeader } from '../codec/record-batch'
-import { sizeOfVarint, sizeOfVarlong } from '../codec/varint'
+import { bytesFieldSize, maxRecordSizeInBatch, type BuilderBytes, type BuilderHeader } from '../codec/batch-builder'
+import { sizeOfVarint } from '../codec/varint'
 import { describeValue, InvalidArgumentError, type ErrorContext } from '../errors/index'
 import type { Offset, TimestampMs } from '../util/types'
 
@@ -45,95 +53,170 @@ export interface TopicMessages {
   messages: readonly ProducerRecord[]
 }
 
-/** A checked record, its bytes copied. */
-export interface PreparedRecord {
-  readonly key: Buffer | null
-  readonly value: Buffer | null
-  readonly headers: RecordHeader[]
-  readonly timestamp: TimestampMs
-  /** The explicit partition, if the caller gave one (range-checked by the producer). */
-  readonly partition: number | undefined
-  /** An upper bound of the record's bytes in any batch (with the largest possible deltas). */
-  readonly maxSizeInBatch: number
+/** The records of one topic in a checked call: positions [start, end) of the call. */
+export interface CheckedGroup {
+  readonly topic: string
+  readonly start: number
+  readonly end: number
 }
 
-const NO_HEADERS: RecordHeader[] = []
+/** No explicit partition (in `partitions`), or no fixed choice: chosen when the record is buffered. */
+export const NO_PARTITION = -1
 
-/** Checks one input record and copies its bytes. `index` names it in errors. */
-export function prepareRecord(input: unknown, now: TimestampMs, context: ErrorContext): PreparedRecord {
-  if (typeof input !== 'object' || input === null || Array.isArray(input) || Buffer.isBuffer(input)) {
-    throw new InvalidArgumentError(`A record must be an object with a value, got ${describeValue(input)}`, context)
+/** The records of one `send`/`sendBatch` call, checked, in call order. */
+export class CheckedRecords {
+  readonly count: number
+  readonly keys: BuilderBytes[]
+  readonly values: BuilderBytes[]
+  /** Each record's headers as pairs (undefined: none); the array itself only when some record has headers. */
+  headers: (BuilderHeader[] | undefined)[] | undefined
+  readonly timestamps: Float64Array
+  /** The explicit partition, or NO_PARTITION; the producer then stores its fixed choices here. */
+  readonly partitions: Float64Array
+  /** `recordFieldsSize` of each record: the bytes of its key, value and headers fields. */
+  readonly fieldsBytes: Float64Array
+  /** `maxRecordSizeInBatch` of each record: what it holds of the buffer memory. */
+  readonly maxBytes: Float64Array
+  /** The sum of `maxBytes`: what the call reserves. */
+  totalMaxBytes = 0
+  private copied = false
+
+  private constructor(
+    readonly groups: readonly CheckedGroup[],
+    count: number,
+  ) {
+    this.count = count
+    this.keys = new Array<BuilderBytes>(count)
+    this.values = new Array<BuilderBytes>(count)
+    this.timestamps = new Float64Array(count)
+    this.partitions = new Float64Array(count)
+    this.fieldsBytes = new Float64Array(count)
+    this.maxBytes = new Float64Array(count)
   }
-  const r = input as Record<string, unknown>
-  if (!('value' in r) || r.value === undefined) {
-    throw new InvalidArgumentError('A record needs a value (use null for a tombstone)', context)
+
+  /**
+   * Checks the shape of the call and every record (types, timestamp, partition sign; nothing that needs
+   * the topic). Errors name the topic and the record's index in its topic's messages.
+   */
+  static check(groups: readonly TopicMessages[], now: TimestampMs): CheckedRecords {
+    const checkedGroups: CheckedGroup[] = []
+    let count = 0
+    for (const group of groups) {
+      if (typeof group !== 'object' || group === null) throw new InvalidArgumentError(`Expected { topic, messages }, got ${describeValue(group)}`)
+      const { topic, messages } = group
+      if (typeof topic !== 'string') throw new InvalidArgumentError(`A topic name must be a string, got ${describeValue(topic)}`)
+      if (!Array.isArray(messages)) throw new InvalidArgumentError(`Records for ${topic} must be an array, got ${describeValue(messages)}`, { topic })
+      checkedGroups.push({ topic, start: count, end: count + messages.length })
+      count += messages.length
+    }
+    const checked = new CheckedRecords(checkedGroups, count)
+    for (let g = 0; g < groups.length; g++) {
+      const { start, topic } = checkedGroups[g]!
+      const messages = groups[g]!.messages
+      for (let index = 0; index < messages.length; index++) checked.checkRecord(start + index, messages[index], now, topic, index)
+    }
+    return checked
   }
-  const key = r.key === undefined || r.key === null ? null : toBytes(r.key, 'key', context)
-  const value = r.value === null ? null : toBytes(r.value, 'value', context)
-  const headers = r.headers === undefined || r.headers === null ? NO_HEADERS : toHeaders(r.headers, context)
-  const timestamp = r.timestamp === undefined ? now : r.timestamp
-  if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
-    throw new InvalidArgumentError(`A record timestamp must be a non-negative integer (ms since the epoch), got ${describeValue(timestamp)}`, context)
+
+  /**
+   * Replaces every Buffer and Uint8Array of the call by a private copy: the call is about to wait (for
+   * memory or a topic) before its records are written into batches, and `send` returns meanwhile.
+   */
+  copyBytes(): void {
+    if (this.copied) return
+    this.copied = true
+    for (let i = 0; i < this.count; i++) {
+      this.keys[i] = copyOf(this.keys[i]!)
+      this.values[i] = copyOf(this.values[i]!)
+      const headers = this.headers?.[i]
+      if (headers !== undefined) this.headers![i] = headers.map((h) => ({ key: h.key, value: copyOf(h.value) }))
+    }
   }
-  const partition = r.partition
-  if (partition !== undefined && (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0)) {
-    throw new InvalidArgumentError(`A record partition must be a non-negative integer, got ${describeValue(partition)}`, context)
+
+  private checkRecord(at: number, input: unknown, now: TimestampMs, topic: string, index: number): void {
+    if (typeof input !== 'object' || input === null || Array.isArray(input) || Buffer.isBuffer(input)) {
+      throw invalid(`A record must be an object with a value, got ${describeValue(input)}`, topic, index)
+    }
+    const r = input as { [field: string]: unknown }
+    const value = r.value
+    if (value === undefined) throw invalid('A record needs a value (use null for a tombstone)', topic, index)
+    const key = r.key === undefined || r.key === null ? null : checkBytes(r.key, 'key', topic, index)
+    const valueBytes = value === null ? null : checkBytes(value, 'value', topic, index)
+    let fieldsBytes = bytesFieldSize(key) + bytesFieldSize(valueBytes)
+    if (r.headers === undefined || r.headers === null) {
+      fieldsBytes += 1 // header count 0
+    } else {
+      const headers = toHeaders(r.headers, topic, index)
+      fieldsBytes += sizeOfVarint(headers.length)
+      for (const h of headers) {
+        const keyBytes = Buffer.byteLength(h.key, 'utf8')
+        fieldsBytes += sizeOfVarint(keyBytes) + keyBytes + bytesFieldSize(h.value)
+      }
+      this.headers ??= new Array<BuilderHeader[] | undefined>(this.count)
+      this.headers[at] = headers
+    }
+    const timestamp = r.timestamp === undefined ? now : r.timestamp
+    if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
+      throw invalid(`A record timestamp must be a non-negative integer (ms since the epoch), got ${describeValue(timestamp)}`, topic, index)
+    }
+    const partition = r.partition
+    if (partition !== undefined && (typeof partition !== 'number' || !Number.isInteger(partition) || partition < 0)) {
+      throw invalid(`A record partition must be a non-negative integer, got ${describeValue(partition)}`, topic, index)
+    }
+    this.keys[at] = key
+    this.values[at] = valueBytes
+    this.timestamps[at] = timestamp
+    this.partitions[at] = partition === undefined ? NO_PARTITION : (partition as number)
+    this.fieldsBytes[at] = fieldsBytes
+    const maxBytes = maxRecordSizeInBatch(fieldsBytes)
+    this.maxBytes[at] = maxBytes
+    this.totalMaxBytes += maxBytes
   }
-  const prepared = { key, value, headers, timestamp, partition: partition as number | undefined, maxSizeInBatch: 0 }
-  prepared.maxSizeInBatch = recordSizeInBatch(prepared, MAX_DELTA_OFFSET, MAX_DELTA_TIMESTAMP)
-  return prepared
 }
 
-// Deltas whose zigzag varints take the most bytes a batch can need (5 for the int32 offset delta, and
-// the longest varlong a safe-integer timestamp delta can take), for the upper bound.
-const MAX_DELTA_OFFSET = 0x7fffffff
-const MAX_DELTA_TIMESTAMP = -Number.MAX_SAFE_INTEGER
-
-/**
- * The bytes the record takes in a batch at `offsetDelta`, `timestampDelta` from the batch's base
- * timestamp: the length varint plus the body, exactly as DefaultRecord writes it (record-batch.ts).
- */
-export function recordSizeInBatch(record: Pick<PreparedRecord, 'key' | 'value' | 'headers'>, offsetDelta: number, timestampDelta: number): number {
-  let body = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta)
-  body += bytesFieldSize(record.key) + bytesFieldSize(record.value) + sizeOfVarint(record.headers.length)
-  for (const h of record.headers) {
-    const keyBytes = Buffer.byteLength(h.key, 'utf8')
-    body += sizeOfVarint(keyBytes) + keyBytes + bytesFieldSize(h.value)
-  }
-  return sizeOfVarint(body) + body
+/** The record bytes as a Buffer of their own (for a custom partitioner, which may keep or change them). */
+export function toBuffer(bytes: BuilderBytes): Buffer | null {
+  if (bytes === null) return null
+  return typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : copy(bytes)
 }
 
-function bytesFieldSize(bytes: Buffer | null): number {
-  return bytes === null ? 1 : sizeOfVarint(bytes.length) + bytes.length
+function copyOf(bytes: BuilderBytes): BuilderBytes {
+  return bytes === null || typeof bytes === 'string' ? bytes : copy(bytes)
 }
 
-function toBytes(value: unknown, what: string, context: ErrorContext): Buffer {
-  if (typeof value === 'string') return Buffer.from(value, 'utf8')
-  if (value instanceof Uint8Array) {
-    // allocUnsafe + set skips Buffer.from's generic dispatch (array-like, object, ArrayBuffer checks), a
-    // third of the cost of copying a small key or value; every byte is overwritten by the copy.
-    const copy = Buffer.allocUnsafe(value.length)
-    copy.set(value)
-    return copy
-  }
-  throw new InvalidArgumentError(`A record ${what} must be a Buffer, Uint8Array, string or null, got ${describeValue(value)}`, context)
+function copy(bytes: Uint8Array): Buffer {
+  // allocUnsafe + set skips Buffer.from's generic dispatch; every byte is overwritten by the copy.
+  const out = Buffer.allocUnsafe(bytes.length)
+  out.set(bytes)
+  return out
 }
 
-function toHeaders(input: unknown, context: ErrorContext): RecordHeader[] {
-  const out: RecordHeader[] = []
+function checkBytes(value: unknown, what: string, topic: string, index: number): Uint8Array | string {
+  if (typeof value === 'string' || value instanceof Uint8Array) return value
+  throw invalid(`A record ${what} must be a Buffer, Uint8Array, string or null, got ${describeValue(value)}`, topic, index)
+}
+
+/** The error context (topic, index) is built only when a record is refused. */
+function invalid(message: string, topic: string, index: number): InvalidArgumentError {
+  const context: ErrorContext = { topic, index }
+  return new InvalidArgumentError(message, context)
+}
+
+function toHeaders(input: unknown, topic: string, index: number): BuilderHeader[] {
+  const out: BuilderHeader[] = []
   const add = (key: unknown, value: unknown): void => {
-    if (typeof key !== 'string') throw new InvalidArgumentError(`A header key must be a string, got ${describeValue(key)}`, context)
-    out.push({ key, value: value === null ? null : toBytes(value, `header ${JSON.stringify(key)} value`, context) })
+    if (typeof key !== 'string') throw invalid(`A header key must be a string, got ${describeValue(key)}`, topic, index)
+    out.push({ key, value: value === null ? null : checkBytes(value, `header ${JSON.stringify(key)} value`, topic, index) })
   }
   if (Array.isArray(input)) {
     for (const h of input) {
-      if (typeof h !== 'object' || h === null) throw new InvalidArgumentError(`A header must be { key, value }, got ${describeValue(h)}`, context)
+      if (typeof h !== 'object' || h === null) throw invalid(`A header must be { key, value }, got ${describeValue(h)}`, topic, index)
       add((h as { key: unknown }).key, (h as { value: unknown }).value)
     }
     return out
   }
   if (typeof input !== 'object' || input === null || Buffer.isBuffer(input)) {
-    throw new InvalidArgumentError(`Headers must be an object or an array of { key, value }, got ${describeValue(input)}`, context)
+    throw invalid(`Headers must be an object or an array of { key, value }, got ${describeValue(input)}`, topic, index)
   }
   for (const [key, value] of Object.entries(input)) {
     if (Array.isArray(value)) for (const v of value) add(key, v)

@@ -42,7 +42,6 @@
  * or requeue a batch twice.
  */
 import type { CompressionCodec } from '../codec/compression/index'
-import { encodeRecordBatch } from '../codec/record-batch'
 import type { ProducerConfig } from '../config/producer-config'
 import type { TopicCompressionType } from '../config/topic-config'
 import { isKafkaliteError, KafkaliteError, RecordTooLargeError } from '../errors/index'
@@ -110,9 +109,9 @@ export class Sender {
   }
 
   /**
-   * Encodes the head batch of `q` for its first attempt: stamps the producer id, epoch and sequence,
-   * compresses with the topic's codec (or the producer's), and checks the size against what the topic
-   * and `maxRequestSize` accept. A batch that came out too large is split in two (Kafka splits on
+   * Builds the head batch of `q` for its first attempt (its records are already in its buffer): stamps
+   * the producer id, epoch and sequence, compresses with the topic's codec (or the producer's), and
+   * checks the size against what the topic and `maxRequestSize` accept. A batch that came out too large is split in two (Kafka splits on
    * MESSAGE_TOO_LARGE too); a single record that does is refused, with nothing written.
    */
   private prepare(q: PartitionQueue, batch: ProducerBatch): Preparation {
@@ -129,7 +128,7 @@ export class Sender {
     try {
       const topicConfig = this.host.topicConfig(batch.topic)
       limit = Math.min(this.config.maxRequestSize, topicConfig.maxMessageBytes)
-      encoded = encodeRecordBatch({ records: batch.recordInputs(), compression: codecFor(topicConfig.compressionType, this.config.compressionType), ...identity })
+      encoded = batch.build({ compression: codecFor(topicConfig.compressionType, this.config.compressionType), ...identity })
     } catch (e) {
       q.ready.shift()
       this.fail(q, batch, e)

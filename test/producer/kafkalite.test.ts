@@ -114,10 +114,16 @@ describe('Producer through Kafkalite', () => {
     const producer = kl.producer({ lingerMs: 0 })
     expect((await producer.send('fresh', { value: 'v', partition: 2 })).partition).toBe(2)
     expect(kl.describeTopic('fresh').partitions).toHaveLength(3)
+    // The records are copied at send, also when the call waits for its topic to be created.
+    const value = Buffer.from('before')
+    const created = producer.send('created', { value, partition: 0 })
+    value.write('after!')
+    await created
+    expect(kl.topic('created').partition(0).readRecords(0).records.map((r) => text(r.value))).toEqual(['before'])
     await expectCode(() => producer.send('bad/name', { value: 'v' }), 'ERR_INVALID_TOPIC')
     // A bad record is found before any topic is created.
     await expectCode(() => producer.send('other', { value: 5 } as never), 'ERR_INVALID_ARGUMENT')
-    expect(kl.listTopics()).toEqual(['fresh'])
+    expect(kl.listTopics().sort()).toEqual(['created', 'fresh'])
     await kl.close()
 
     const strict = await Kafkalite.open({ inMemory: true, clock: manualClock(), autoCreateTopicsEnable: false })

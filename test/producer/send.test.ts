@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest'
 import { RECORD_BATCH_OVERHEAD, readBatchHeader } from '../../src/codec/record-batch'
 import type { ErrorCode } from '../../src/errors/index'
-import { prepareRecord, recordSizeInBatch } from '../../src/producer/records'
+import { recordFieldsSize, recordSizeInBatch } from '../../src/codec/batch-builder'
 import { expectCode } from '../engine/helpers'
-import { batchCount, FakeHost, logRecords, T0, values } from './helpers'
+import { batchCount, FakeHost, logRecords, settle, T0, values } from './helpers'
 
 function firstBatchHeader(host: FakeHost, topic: string, partition: number) {
   return readBatchHeader(host.realLog(topic, partition).read(0, 1 << 20, { uncommitted: true }).records, 0)
@@ -93,6 +93,57 @@ describe('Producer > send > results and records', () => {
     expect(values(host.realLog('t', 0))).toEqual(['before'])
     await producer.close()
   })
+
+  it('copies buffers at send also when the call waits for buffer memory: changes made meanwhile are not written', async () => {
+    const host = await FakeHost.create({ t: { partitions: 1 } })
+    const held: (() => void)[] = []
+    host.wrap = (log) => ({
+      append: (data, options) => log.append(data, options),
+      flushUpTo: (offset) => new Promise<void>((resolve, reject) => held.push(() => void log.flushUpTo(offset).then(resolve, reject))),
+    })
+    const producer = host.producer({ bufferMemory: 400, lingerMs: 0 })
+    const first = producer.send('t', { value: 'x'.repeat(350) })
+    const key = Buffer.from('key')
+    const value = new Uint8Array(Buffer.from('before'))
+    const header = Buffer.from('h-before')
+    let done = false
+    const waiting = producer.send('t', [{ key, value, headers: { h: header } }]).then(() => (done = true))
+    await settle()
+    expect(host.realLog('t', 0).logEndOffset).toBe(1) // the second call waits for the first one's memory
+    key.write('KEY')
+    value.set(Buffer.from('after!'))
+    header.write('h-after!')
+    for (let round = 0; !done && round < 100; round++) {
+      for (const release of held.splice(0)) release()
+      await settle()
+    }
+    await Promise.all([first, waiting])
+    const [, r] = logRecords(host.realLog('t', 0))
+    expect([r!.key!.toString(), r!.value!.toString(), r!.headers[0]!.value!.toString()]).toEqual(['key', 'before', 'h-before'])
+    await producer.close()
+  })
+
+  it('calls sharing a lingering batch each get their own records\' offsets and timestamps, in order', async () => {
+    const host = await FakeHost.create({ t: { partitions: 2 } })
+    const producer = host.producer({ lingerMs: 50 })
+    const calls = Array.from({ length: 6 }, (_, c) =>
+      producer.send('t', Array.from({ length: 5 }, (_, i) => ({ value: `${c}.${i}`, partition: (c + i) % 2, timestamp: T0 + 10 * c + i }))),
+    )
+    host.clock.advance(50)
+    const results = await Promise.all(calls)
+    expect(batchCount(host.realLog('t', 0))).toBe(1)
+    const written = [0, 1].map((p) => logRecords(host.realLog('t', p)))
+    for (const [c, call] of results.entries()) {
+      for (const [i, r] of call.entries()) {
+        expect(r.partition).toBe((c + i) % 2)
+        expect(r.timestamp).toBe(T0 + 10 * c + i)
+        const record = written[r.partition]!.find((w) => w.offset === r.offset)!
+        expect([record.value!.toString(), record.timestamp]).toEqual([`${c}.${i}`, r.timestamp])
+      }
+    }
+    expect(written.map((w) => w.length)).toEqual([15, 15])
+    await producer.close()
+  })
 })
 
 describe('Producer > send > batching', () => {
@@ -115,7 +166,7 @@ describe('Producer > send > batching', () => {
   it('a batch that reaches batchSize is written at once, without waiting for lingerMs', async () => {
     const host = await FakeHost.create({ t: { partitions: 1 } })
     const record = { value: 'x'.repeat(100) }
-    const recordBytes = recordSizeInBatch(prepareRecord(record, T0, {}), 1, 0)
+    const recordBytes = recordSizeInBatch(recordFieldsSize(null, record.value, undefined), 1, 0)
     const producer = host.producer({ acks: 1, lingerMs: 60_000, batchSize: RECORD_BATCH_OVERHEAD + 2 * recordBytes })
     const results = await Promise.all([producer.send('t', record), producer.send('t', record)])
     expect(results.map((r) => r.offset)).toEqual([0, 1])
@@ -190,6 +241,24 @@ describe('Producer > send > batching', () => {
       expect(readBatchHeader(bytes, pos).sizeInBytes).toBeLessThanOrEqual(400)
       pos += readBatchHeader(bytes, pos).sizeInBytes
     }
+    await producer.close()
+  })
+  it('splitting a batch shared by several calls keeps each record\'s headers, timestamp, offset and buffer reservation', async () => {
+    const host = await FakeHost.create({ t: { partitions: 1 } })
+    const producer = host.producer({ lingerMs: 100 })
+    const record = (c: number, i: number) => ({ key: `k${c}.${i}`, value: `${c}.${i}`.repeat(40), headers: { n: `${i}` }, timestamp: T0 + 7 * i - c })
+    const calls = [0, 1, 2].map((c) => producer.send('t', Array.from({ length: 5 }, (_, i) => record(c, i))))
+    host.configs.set('t', { ...host.configs.get('t')!, maxMessageBytes: 700 })
+    await producer.flush()
+    const results = await Promise.all(calls)
+    expect(results.flat().map((r) => r.offset)).toEqual(Array.from({ length: 15 }, (_, i) => i))
+    expect(results.flat().map((r) => r.timestamp)).toEqual([0, 1, 2].flatMap((c) => [0, 1, 2, 3, 4].map((i) => T0 + 7 * i - c)))
+    const written = logRecords(host.realLog('t', 0))
+    expect(written.map((r) => [r.key!.toString(), r.value!.toString(), r.headers[0]!.value!.toString(), r.timestamp])).toEqual(
+      [0, 1, 2].flatMap((c) => [0, 1, 2, 3, 4].map((i) => [`k${c}.${i}`, `${c}.${i}`.repeat(40), `${i}`, T0 + 7 * i - c])),
+    )
+    expect(batchCount(host.realLog('t', 0))).toBeGreaterThan(2)
+    expect(producer.bufferedBytes).toBe(0)
     await producer.close()
   })
 })
