@@ -154,16 +154,26 @@ export class BatchBuilder {
   }
 
   /**
-   * Writes a record as the batch's next one. `timestamp` is a safe integer (CreateTime) and
-   * `fieldsBytes` is `recordFieldsSize(key, value, headers)`; the caller has checked both.
+   * Writes a record as the batch's next one, unless the batch would then exceed `maxSize` bytes: then
+   * it writes nothing and returns false (the caller closes the batch; sizing and writing the record in
+   * one call computes its size once). `timestamp` is a safe integer (CreateTime) and `fieldsBytes` is
+   * `recordFieldsSize(key, value, headers)`; the caller has checked both.
    */
-  append(timestamp: TimestampMs, key: BuilderBytes, value: BuilderBytes, headers: readonly BuilderHeader[] | undefined, fieldsBytes: number): void {
+  append(
+    timestamp: TimestampMs,
+    key: BuilderBytes,
+    value: BuilderBytes,
+    headers: readonly BuilderHeader[] | undefined,
+    fieldsBytes: number,
+    maxSize: number = Number.MAX_SAFE_INTEGER,
+  ): boolean {
     assert(!this.built, 'append to a built batch')
     const first = this.count === 0
     const timestampDelta = first ? 0 : timestamp - this.baseTimestamp
     const offsetDelta = this.count
     const body = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta) + fieldsBytes
     const end = this.pos + sizeOfVarint(body) + body
+    if (end > maxSize) return false
     if (end > this.buf.length) this.grow(end)
     const buf = this.buf
     let pos = writeVarint(buf, this.pos, body)
@@ -192,6 +202,7 @@ export class BatchBuilder {
     } else if (timestamp > this.maxTimestamp) {
       this.maxTimestamp = timestamp
     }
+    return true
   }
 
   /**

@@ -98,14 +98,14 @@ export class Accumulator {
    * a new batch's buffer. Returns whether the batch became full and was closed.
    */
   append(q: PartitionQueue, records: CheckedRecords, i: number, call: SendCall, maxBatchBytes: number, now: TimestampMs, remainingBytes: number): boolean {
-    // One size computation per record (this runs for every record sent).
+    // One size computation per record (this runs for every record sent): the batch sizes the record
+    // and writes it, or refuses it when it does not fit. The first record of a batch always goes in.
     let batch = q.open
-    if (batch !== undefined && !this.hasRoom(batch, batch.sizeOfNext(records, i), maxBatchBytes)) {
-      this.close(q)
-      batch = undefined
+    if (batch === undefined || !batch.add(records, i, call, Math.min(this.batchSize, maxBatchBytes))) {
+      if (batch !== undefined) this.close(q)
+      batch = this.openBatch(q, now, records, i, maxBatchBytes, remainingBytes)
+      batch.add(records, i, call, Infinity)
     }
-    batch ??= this.openBatch(q, now, records, i, maxBatchBytes, remainingBytes)
-    batch.add(records, i, call)
     const full = batch.sizeInBytes >= this.batchSize
     if (full) this.close(q)
     return full

@@ -130,9 +130,12 @@ export class ProducerBatch {
     return this.builder!.sizeOfNext(records.fieldsBytes[i]!, records.timestamps[i]!)
   }
 
-  /** Writes record `i` of `records` (call `call`'s record `i`) into the batch. */
-  add(records: CheckedRecords, i: number, call: SendCall): void {
-    this.addRecord(records.timestamps[i]!, records.keys[i]!, records.values[i]!, records.headers?.[i], records.fieldsBytes[i]!, records.maxBytes[i]!, call, i)
+  /**
+   * Writes record `i` of `records` (call `call`'s record `i`) into the batch, unless the batch would
+   * then exceed `maxSize` bytes; returns whether it did.
+   */
+  add(records: CheckedRecords, i: number, call: SendCall, maxSize: number): boolean {
+    return this.addRecord(records.timestamps[i]!, records.keys[i]!, records.values[i]!, records.headers?.[i], records.fieldsBytes[i]!, records.maxBytes[i]!, call, i, maxSize)
   }
 
   private addRecord(
@@ -144,8 +147,9 @@ export class ProducerBatch {
     maxBytes: number,
     call: SendCall,
     index: number,
-  ): void {
-    this.builder!.append(timestamp, key, value, headers, fieldsBytes)
+    maxSize: number,
+  ): boolean {
+    if (!this.builder!.append(timestamp, key, value, headers, fieldsBytes, maxSize)) return false
     this.count++
     this.reservedBytes += maxBytes
     const last = this.runCalls.length - 1
@@ -156,6 +160,7 @@ export class ProducerBatch {
       this.runStarts.push(index)
       this.runCounts.push(1)
     }
+    return true
   }
 
   /** Writes the header and CRC (compressing as asked): the bytes to append. Once, before the first attempt. */
@@ -188,7 +193,7 @@ export class ProducerBatch {
         const headers = r.headers.length === 0 ? undefined : r.headers
         const fieldsBytes = recordFieldsSize(r.key, r.value, headers)
         const target = halves[position < half ? 0 : 1]
-        target.addRecord(r.timestamp, r.key, r.value, headers, fieldsBytes, maxRecordSizeInBatch(fieldsBytes), this.runCalls[run]!, this.runStarts[run]! + j)
+        target.addRecord(r.timestamp, r.key, r.value, headers, fieldsBytes, maxRecordSizeInBatch(fieldsBytes), this.runCalls[run]!, this.runStarts[run]! + j, Infinity)
       }
     }
     halves[1].reservedBytes = this.reservedBytes - halves[0].reservedBytes

@@ -177,6 +177,20 @@ describe('BatchBuilder', () => {
     expect(builder.sizeInBytes).toBe(RECORD_BATCH_OVERHEAD + recordSizeInBatch(fields, 0, 0))
   })
 
+  it('a record that would take the batch past maxSize is refused and nothing changes', () => {
+    const fields = recordFieldsSize('k', 'value', undefined)
+    const builder = new BatchBuilder(0)
+    expect(builder.append(T0, 'k', 'value', undefined, fields, 10)).toBe(false)
+    expect(builder.recordCount).toBe(0)
+    expect(builder.append(T0, 'k', 'value', undefined, fields)).toBe(true)
+    const size = builder.sizeInBytes
+    const next = builder.sizeOfNext(fields, T0 + 1)
+    expect(builder.append(T0 + 1, 'k', 'value', undefined, fields, size + next - 1)).toBe(false)
+    expect([builder.recordCount, builder.sizeInBytes]).toEqual([1, size])
+    expect(builder.append(T0 + 1, 'k', 'value', undefined, fields, size + next)).toBe(true)
+    expect(decodeRecords(builder.build(), 0, UNLIMITED).map((r) => r.timestamp)).toEqual([T0, T0 + 1])
+  })
+
   it('a record whose fields do not take fieldsBytes is refused before the batch changes (our bug, an assertion)', () => {
     const builder = new BatchBuilder(0)
     expect(() => builder.append(T0, 'key', 'value', undefined, 3)).toThrow()
