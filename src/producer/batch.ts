@@ -30,7 +30,7 @@ export class SendCall {
   /** `timestamps`: each record's CreateTime, by its index in the call. */
   constructor(
     size: number,
-    private readonly timestamps: Float64Array,
+    private readonly timestamps: readonly number[],
   ) {
     this.results = new Array<RecordMetadata>(size)
     this.remaining = size

@@ -233,6 +233,9 @@ export class Producer {
 
   /** Kafka's `ensureValidRecordSize`, on the uncompressed size: one record alone must fit every limit. */
   #checkSize(records: CheckedRecords, i: number, maxBatchBytes: number, topic: string, index: number): void {
+    const maxBytes = records.maxBytes[i]!
+    // The record's upper bound fits both limits (the common case): so does its exact size.
+    if (RECORD_BATCH_OVERHEAD + maxBytes <= maxBatchBytes && maxBytes <= this.config.bufferMemory) return
     const alone = RECORD_BATCH_OVERHEAD + recordSizeInBatch(records.fieldsBytes[i]!, 0, 0)
     if (alone > maxBatchBytes) {
       const limitName = maxBatchBytes === this.config.maxRequestSize ? 'the producer\'s maxRequestSize' : 'the topic\'s maxMessageBytes'
@@ -243,7 +246,6 @@ export class Producer {
         limit: maxBatchBytes,
       })
     }
-    const maxBytes = records.maxBytes[i]!
     if (maxBytes > this.config.bufferMemory) {
       throw new RecordTooLargeError(`Record ${index} for ${topic} takes ${maxBytes} bytes, more than bufferMemory (${this.config.bufferMemory})`, {
         topic,

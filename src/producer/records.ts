@@ -70,13 +70,13 @@ export class CheckedRecords {
   readonly values: BuilderBytes[]
   /** Each record's headers as pairs (undefined: none); the array itself only when some record has headers. */
   headers: (BuilderHeader[] | undefined)[] | undefined
-  readonly timestamps: Float64Array
+  readonly timestamps: number[]
   /** The explicit partition, or NO_PARTITION; the producer then stores its fixed choices here. */
-  readonly partitions: Float64Array
+  readonly partitions: number[]
   /** `recordFieldsSize` of each record: the bytes of its key, value and headers fields. */
-  readonly fieldsBytes: Float64Array
+  readonly fieldsBytes: number[]
   /** `maxRecordSizeInBatch` of each record: what it holds of the buffer memory. */
-  readonly maxBytes: Float64Array
+  readonly maxBytes: number[]
   /** The sum of `maxBytes`: what the call reserves. */
   totalMaxBytes = 0
   private copied = false
@@ -86,12 +86,14 @@ export class CheckedRecords {
     count: number,
   ) {
     this.count = count
-    this.keys = new Array<BuilderBytes>(count)
-    this.values = new Array<BuilderBytes>(count)
-    this.timestamps = new Float64Array(count)
-    this.partitions = new Float64Array(count)
-    this.fieldsBytes = new Float64Array(count)
-    this.maxBytes = new Float64Array(count)
+    // Plain arrays filled in order: a typed array costs a backing store per call, several times the
+    // allocation of a JS array of the same length.
+    this.keys = []
+    this.values = []
+    this.timestamps = []
+    this.partitions = []
+    this.fieldsBytes = []
+    this.maxBytes = []
   }
 
   /**
