@@ -142,13 +142,16 @@ export class CheckedRecords {
     const r = input as { [field: string]: unknown }
     const value = r.value
     if (value === undefined) throw invalid('A record needs a value (use null for a tombstone)', topic, index)
-    const key = r.key === undefined || r.key === null ? null : checkBytes(r.key, 'key', topic, index)
+    // Each field is read once: a getter on the caller's object must not answer twice.
+    const rawKey = r.key
+    const key = rawKey === undefined || rawKey === null ? null : checkBytes(rawKey, 'key', topic, index)
     const valueBytes = value === null ? null : checkBytes(value, 'value', topic, index)
     let fieldsBytes = bytesFieldSize(key) + bytesFieldSize(valueBytes)
-    if (r.headers === undefined || r.headers === null) {
+    const rawHeaders = r.headers
+    if (rawHeaders === undefined || rawHeaders === null) {
       fieldsBytes += 1 // header count 0
     } else {
-      const headers = toHeaders(r.headers, topic, index)
+      const headers = toHeaders(rawHeaders, topic, index)
       fieldsBytes += sizeOfVarint(headers.length)
       for (const h of headers) {
         const keyBytes = Buffer.byteLength(h.key, 'utf8')
@@ -157,7 +160,8 @@ export class CheckedRecords {
       this.headers ??= new Array<BuilderHeader[] | undefined>(this.count)
       this.headers[at] = headers
     }
-    const timestamp = r.timestamp === undefined ? now : r.timestamp
+    const rawTimestamp = r.timestamp
+    const timestamp = rawTimestamp === undefined ? now : rawTimestamp
     if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
       throw invalid(`A record timestamp must be a non-negative integer (ms since the epoch), got ${describeValue(timestamp)}`, topic, index)
     }

@@ -71,7 +71,7 @@ function awkwardRecords(): BuilderRecord[] {
       ],
       timestamp: T0 + 10,
     },
-    { key: null, value: 'no key, ünïcödé', timestamp: T0 + 5 },
+    { key: null, value: 'no key, ünïcödé, a lone surrogate \ud800 and an emoji 😀', timestamp: T0 + 5 },
     { key: Buffer.from('tombstone'), value: null, timestamp: T0 - 1000 },
     { key: Buffer.alloc(0), value: '', timestamp: T0 + 2 ** 40 },
     { key: null, value: null, timestamp: 0 },
