@@ -39,7 +39,7 @@ import { crc32c } from '../codec/crc32c'
 import type { ErrorContext } from '../errors/index'
 import type { Offset, Position, TimestampMs } from '../util/types'
 import type { OffsetMap } from './offset-map'
-import { RecordCursor, batchFacts, recordsOf } from './record-cursor'
+import { RecordCursor, batchFacts, emptyFacts, recordsOf, type RecordsView } from './record-cursor'
 
 export interface FilterContext {
   map: OffsetMap
@@ -66,18 +66,20 @@ export interface FilterStats {
 const KEEP: FilterOutcome = Object.freeze({ kind: 'keep' })
 const DROP: FilterOutcome = Object.freeze({ kind: 'drop' })
 
-// Kept record extents of the batch being filtered, and the cursor, reused across calls (the filter is
-// synchronous, so never reentered).
+// Kept record extents of the batch being filtered, the cursor, the header facts and the records view,
+// reused across calls (the filter is synchronous, so never reentered).
 const cursor = new RecordCursor()
+const facts = emptyFacts()
+let view: RecordsView | undefined
 let keptStarts = new Int32Array(1024)
 let keptEnds = new Int32Array(1024)
 
 export function filterBatch(buf: Buffer, pos: Position, size: number, ctx: FilterContext, stats: FilterStats): FilterOutcome {
-  const facts = batchFacts(buf, pos)
+  batchFacts(buf, pos, facts)
   if (facts.isControl) return KEEP
   // An empty batch (left by an earlier round) goes unless the compactor must keep it (see compactor.ts).
   if (facts.count === 0) return DROP
-  const view = recordsOf(buf, pos, size, ctx.maxDecompressedBytes, ctx.context)
+  view = recordsOf(buf, pos, size, ctx.maxDecompressedBytes, ctx.context, view)
   const horizon = facts.hasDeleteHorizon ? facts.baseTimestamp : undefined
   const tombstonesExpired = horizon !== undefined && ctx.now >= horizon
   if (keptStarts.length < view.count) {
@@ -114,7 +116,10 @@ export function filterBatch(buf: Buffer, pos: Position, size: number, ctx: Filte
   return { kind: 'rewrite', batch: copyKept(buf, pos, view.data, view.codec, kept, facts.logAppendTime ? facts.maxTimestamp : maxTimestamp) }
 }
 
-/** The batch with only the kept records, copied byte for byte; header fields as described above. */
+/**
+ * The batch with only the kept records, copied byte for byte; header fields as described above. An
+ * uncompressed batch is built in one buffer (the common case: no intermediate copy of the records).
+ */
 function copyKept(
   buf: Buffer,
   pos: Position,
@@ -125,15 +130,24 @@ function copyKept(
 ): Buffer {
   let length = 0
   for (let i = 0; i < kept; i++) length += keptEnds[i]! - keptStarts[i]!
-  let records: Buffer = Buffer.allocUnsafe(length)
-  let at = 0
-  for (let i = 0; i < kept; i++) at += data.copy(records, at, keptStarts[i]!, keptEnds[i]!)
-  if (codec !== 'none') records = compress(codec, records)
-  const batch = Buffer.allocUnsafe(RECORDS_OFFSET + records.length)
+  let batch: Buffer
+  if (codec === 'none') {
+    batch = Buffer.allocUnsafe(RECORDS_OFFSET + length)
+    let at = RECORDS_OFFSET
+    for (let i = 0; i < kept; i++) at += data.copy(batch, at, keptStarts[i]!, keptEnds[i]!)
+  } else {
+    const records = Buffer.allocUnsafe(length)
+    let at = 0
+    for (let i = 0; i < kept; i++) at += data.copy(records, at, keptStarts[i]!, keptEnds[i]!)
+    const compressed = compress(codec, records)
+    batch = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length)
+    compressed.copy(batch, RECORDS_OFFSET)
+  }
   buf.copy(batch, 0, pos, pos + RECORDS_OFFSET)
-  records.copy(batch, RECORDS_OFFSET)
   batch.writeInt32BE(batch.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET)
-  batch.writeBigInt64BE(BigInt(maxTimestamp), MAX_TIMESTAMP_OFFSET)
+  // int64 as two words: exact for any timestamp below 2^53, without a BigInt per batch.
+  batch.writeInt32BE(Math.floor(maxTimestamp / 0x1_0000_0000), MAX_TIMESTAMP_OFFSET)
+  batch.writeUInt32BE(((maxTimestamp % 0x1_0000_0000) + 0x1_0000_0000) % 0x1_0000_0000, MAX_TIMESTAMP_OFFSET + 4)
   batch.writeInt32BE(kept, RECORDS_COUNT_OFFSET)
   batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET)
   return batch

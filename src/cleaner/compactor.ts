@@ -45,7 +45,7 @@ import type { CleanableRange, CompactionConfig } from './cleanable'
 import { CleaningAborted } from './cleaner-state'
 import type { FileDeleter } from './file-deleter'
 import type { OffsetMap } from './offset-map'
-import { RecordCursor, batchFacts, recordsOf } from './record-cursor'
+import { RecordCursor, batchFacts, emptyFacts, readInt64Number, recordsOf, type RecordsView } from './record-cursor'
 import { ChunkBuffer, SegmentReader, forEachBatchIn, type BatchChunk } from './segment-reader'
 import { discardUncommitted, swapSegments } from './swap'
 
@@ -170,13 +170,17 @@ async function buildOffsetMap(input: CompactionInput, producers: ProducerLastOff
   const start = range.firstDirtyOffset
   map.clear()
   const records = new RecordCursor()
+  // Reused for every batch (see batchFacts).
+  const facts = emptyFacts()
+  let view: RecordsView | undefined
   const context: ErrorContext = { topic: log.topic, partition: log.partition }
   const mapBatch = (buf: Buffer, pos: Position, size: number): boolean => {
     const lastOffset = readLastOffset(buf, pos)
     if (lastOffset < start) return true
-    const facts = batchFacts(buf, pos)
+    batchFacts(buf, pos, facts)
     if (!facts.isControl && facts.count > 0) {
-      const r = records.reset(recordsOf(buf, pos, size, input.config.maxDecompressedBatchBytes, context), facts)
+      view = recordsOf(buf, pos, size, input.config.maxDecompressedBatchBytes, context, view)
+      const r = records.reset(view, facts)
       while (r.next()) {
         if (r.keyStart >= 0 && r.offset >= start && !map.put(r.data, r.keyStart, r.keyEnd, r.offset)) return false
       }
@@ -219,7 +223,7 @@ async function surveyProducers(
 }
 
 function readProducerId(buf: Buffer, pos: Position): number {
-  return Number(buf.readBigInt64BE(pos + PRODUCER_ID_OFFSET))
+  return readInt64Number(buf, pos + PRODUCER_ID_OFFSET)
 }
 
 function noteProducer(buf: Buffer, pos: Position, lastOffset: Offset, producers: ProducerLastOffsets): void {
@@ -283,8 +287,11 @@ async function cleanGroup(
   // batch was written.
   const lastHeader = Buffer.alloc(RECORD_BATCH_OVERHEAD)
   let lastWritten: boolean | undefined
+  // Where a corrupt batch sits, for the error (one object for the group, not one per batch).
+  const where: ErrorContext = { ...filter.context, position: 0 }
   const cleanBatch = (buf: Buffer, pos: Position, size: number, position: Position): void => {
-    validateBatch(buf, pos, { ...filter.context, position })
+    where.position = position
+    validateBatch(buf, pos, where)
     const outcome = filterBatch(buf, pos, size, filter, stats)
     lastWritten = true
     if (outcome.kind === 'keep') writer.add(buf, pos, size)
