@@ -16,7 +16,7 @@
  * - Passes run one at a time (`runOnce` calls queue), so one offset map serves every round; it is
  *   allocated at the first round, at exactly `dedupeBufferSize` bytes, and never grows.
  * - A round never holds the event loop for long: it awaits `yieldSlice` (setImmediate by default)
- *   after each chunk of at most `sliceBytes` it reads.
+ *   whenever a slice of synchronous work has run for `sliceBudgetMs` (slice-budget.ts).
  *
  * Errors: a typed (KafkaliteError) failure of one partition is recorded in the report and in its
  * description, and does not stop the pass; anything else (a bug, or a test's simulated crash) propagates
@@ -29,11 +29,12 @@ import type { Offset } from '../util/types'
 import { cleanableRange, shouldClean, type CleanableRange } from './cleanable'
 import { CleanerCheckpoint } from './cleaner-checkpoint'
 import { CleanerStateMachine, CleaningAborted } from './cleaner-state'
-import { compactOnce, DEFAULT_SLICE_BYTES, type CompactionResult } from './compactor'
+import { compactOnce, DEFAULT_CHUNK_BYTES, type CompactionResult } from './compactor'
 import { FileDeleter } from './file-deleter'
 import { OffsetMap } from './offset-map'
 import { applyRetention, deleteOldSegments, logStartOffsetPredicate, type DeletionEffects, type RetentionConfig, type SegmentDeletedEvent } from './retention'
 import { CleanerScheduler } from './scheduler'
+import { DEFAULT_SLICE_BUDGET_MS, SliceBudget } from './slice-budget'
 import type {
   CleanableLog,
   CleanerHost,
@@ -76,7 +77,8 @@ export class CleanerManager {
   private readonly dedupeBufferSize: number
   private readonly loadFactor: number
   private readonly compactionEnabled: boolean
-  private readonly sliceBytes: number
+  private readonly chunkBytes: number
+  private readonly sliceBudgetMs: number
   private readonly yieldSlice: () => Promise<void>
   private readonly checkpoint: CleanerCheckpoint
   private readonly deleter: FileDeleter
@@ -97,7 +99,8 @@ export class CleanerManager {
     this.loadFactor = options.loadFactor ?? 0.9
     OffsetMap.capacity(this.dedupeBufferSize, this.loadFactor)
     this.compactionEnabled = options.compactionEnabled ?? true
-    this.sliceBytes = options.sliceBytes ?? DEFAULT_SLICE_BYTES
+    this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES
+    this.sliceBudgetMs = options.sliceBudgetMs ?? DEFAULT_SLICE_BUDGET_MS
     this.yieldSlice = options.yieldSlice ?? setImmediateYield
     this.checkpoint = new CleanerCheckpoint(host.fs, host.dataDir)
     this.deleter = new FileDeleter(host.fs, host.clock, (e) => this.backgroundErrors.push(e))
@@ -341,8 +344,8 @@ export class CleanerManager {
           fs: this.host.fs,
           deleter: this.deleter,
           now,
-          sliceBytes: this.sliceBytes,
-          slice: () => this.slice(entry),
+          chunkBytes: this.chunkBytes,
+          budget: new SliceBudget(this.sliceBudgetMs, () => this.slice(entry)),
         })
         await this.afterRound(entry, range, result, now, performance.now() - started, report)
       })

@@ -14,13 +14,21 @@
  *   5     offset, high bits (offsets < 2^53); -1 marks an empty slot
  *
  * Open addressing with linear probing from the digest's first word. The table in use is a region of
- * the buffer that starts small (32 Ki slots, for a budget over 256 Ki slots) and doubles by rehashing while the keys would fill it past
- * half; the next region is placed at the other end of the buffer, so old and new coexist without a
- * byte beyond the budget. A round with few keys therefore touches a few megabytes, not the whole
- * budget: a probe into a 128 MiB table misses the caches and the TLB, and that alone cost a third of
- * the cleaner's time. Doubling stops at an eighth of the slots; the last step jumps to everything the
- * other end leaves (at least 7/8 of the slots), which then fills up to the load factor, as Kafka's
- * whole table does. `maxEntries` is that final region's capacity.
+ * the buffer that starts small (32 Ki slots, for a budget over 256 Ki slots) and doubles by rehashing
+ * as the keys fill it; the next region is placed at the other end of the buffer, so old and new
+ * coexist without a byte beyond the budget. A round with few keys therefore touches a few megabytes,
+ * not the whole budget: a probe into a 128 MiB table misses the caches and the TLB, and that alone cost
+ * a third of the cleaner's time. Doubling stops at an eighth of the slots; the last step jumps to
+ * everything the other end leaves (at least 7/8 of the slots), which then fills up to the load factor,
+ * as Kafka's whole table does. `maxEntries` is that final region's capacity.
+ *
+ * Work in slices. Emptying a region (a fill with -1) and rehashing into a larger one are long for a
+ * large map (the first touch of fresh memory runs at about 1 GB/s: tens of milliseconds for the last
+ * region), longer than an append may wait. So neither happens in `put`: `clear` and a region at half
+ * load leave *pending work*, which the compactor runs with `work(due)` in steps of a bounded number of
+ * slots, yielding to the event loop between slices (compactor.ts). Only a caller that ignores the
+ * pending work gets it done synchronously: `put` finishes what is pending first, and grows at once when
+ * a region reaches three quarters (it must keep empty slots for probes to end); `get` never needs to.
  *
  * The map refuses new keys once it holds `maxEntries`; the cleaner then stops the round there and
  * cleans what it mapped (cleaner/compactor.ts), which is how a partition with more keys than the budget
@@ -31,7 +39,9 @@
  * logCleanerDedupeBufferSize. (A round may stop in the middle of a segment, as in Kafka, so no segment
  * ever has to fit whole.)
  *
- * Concurrency: used by one cleaning round at a time (the manager runs rounds one after another).
+ * Concurrency: used by one cleaning round at a time (the manager runs rounds one after another). The
+ * pending work is plain state, so a round may await between `work` steps; nothing else touches the
+ * map meanwhile.
  */
 import { InvalidConfigError } from '../errors/index'
 import type { Offset } from '../util/types'
@@ -42,8 +52,23 @@ const WORDS_PER_SLOT = BYTES_PER_ENTRY / 4
 const EMPTY = -1
 const TWO_POW_32 = 0x1_0000_0000
 const INITIAL_REGION_SLOTS = 32 * 1024
-/** A region is rehashed into a larger one once it is this full (while it is not the last region). */
+/** A region wants to be rehashed into a larger one once it is this full (while it is not the last). */
 const GROW_AT_LOAD = 0.5
+/** `put` rehashes synchronously at this load if the pending growth was not worked off. */
+const MUST_GROW_AT_LOAD = 0.75
+/**
+ * Slots per step of pending work, between two `due()` checks. A fill step of 2 Ki slots is 48 KiB
+ * (about 50 µs on memory touched for the first time, a few µs after); a rehash step of 2 Ki slots is
+ * about 1 Ki probes at half load.
+ */
+const STEP_SLOTS = 2048
+
+/** Work the map needs before more keys go in. */
+type Pending =
+  /** Empty the region in use, from `next` on (after `clear`). */
+  | { kind: 'fill'; next: number }
+  /** Move to the region [start, start + slots): empty it from `filled` on, then rehash the old one from `rehashed` on. */
+  | { kind: 'grow'; start: number; slots: number; filled: number; rehashed: number }
 
 export class OffsetMap {
   /** Bytes allocated for the map: exactly the configured budget. */
@@ -58,6 +83,7 @@ export class OffsetMap {
   private regionSlots = 0
   private entries = 0
   private _latestOffset: Offset = -1
+  private pending: Pending | undefined
 
   constructor(memoryBytes: number, loadFactor: number) {
     const { slots, maxEntries } = OffsetMap.capacity(memoryBytes, loadFactor)
@@ -106,15 +132,41 @@ export class OffsetMap {
 
   /** Slots of the region in use (it grows with the keys, up to nearly all slots). */
   get slotsInUse(): number {
-    return this.regionSlots
+    return this.pending?.kind === 'grow' ? this.pending.slots : this.regionSlots
   }
 
+  /** Whether `work` has something to do: the map was cleared, or its region is due to grow. */
+  get hasPendingWork(): boolean {
+    return this.pending !== undefined || (this.entries >= this.regionSlots * GROW_AT_LOAD && this.canGrow())
+  }
+
+  /**
+   * Empties the map for a new round. The region is emptied by `work` (or by the next `put`), so this
+   * returns at once; a grow in progress is abandoned.
+   */
   clear(): void {
     this.regionStart = 0
     this.regionSlots = firstRegionSlots(this.slots)
-    this.words.fill(EMPTY, 0, this.regionSlots * WORDS_PER_SLOT)
     this.entries = 0
     this._latestOffset = -1
+    this.pending = { kind: 'fill', next: 0 }
+  }
+
+  /**
+   * Does pending work (see the module comment) in steps of STEP_SLOTS slots until it is done or
+   * `due()` says the caller's slice is spent. Returns whether nothing is pending any more. Checks
+   * `due()` after each step, so it always makes progress.
+   */
+  work(due: () => boolean): boolean {
+    for (;;) {
+      if (this.pending === undefined) {
+        if (!this.hasPendingWork) return true
+        this.startGrow()
+      }
+      this.step()
+      if (this.pending === undefined && !this.hasPendingWork) return true
+      if (due()) return false
+    }
   }
 
   /**
@@ -122,11 +174,16 @@ export class OffsetMap {
    * nothing, when the key is new and the map is full.
    */
   put(data: Uint8Array, start: number, end: number, offset: Offset): boolean {
+    if (this.pending !== undefined) this.finishPendingWork()
     let slot = this.find(data, start, end)
     const w = this.words
     if (w[slot * WORDS_PER_SLOT + 5] === EMPTY) {
       if (this.entries >= this.maxEntries) return false
-      if (this.entries >= this.regionSlots * GROW_AT_LOAD && this.grow()) slot = this.probe()
+      if (this.entries >= this.regionSlots * MUST_GROW_AT_LOAD && this.canGrow()) {
+        this.startGrow()
+        this.finishPendingWork()
+        slot = this.probe()
+      }
       const at = slot * WORDS_PER_SLOT
       const d = this.digest
       w[at] = d[0]!
@@ -142,8 +199,13 @@ export class OffsetMap {
     return true
   }
 
-  /** The latest offset recorded for the key `data[start, end)`, or -1. */
+  /**
+   * The latest offset recorded for the key `data[start, end)`, or -1. Does no pending work: while a
+   * region is being emptied the map holds no key yet (`put` finishes that first), and while a grow is
+   * in progress the keys are still all in the old region.
+   */
   get(data: Uint8Array, start: number, end: number): Offset {
+    if (this.pending?.kind === 'fill') return -1
     const at = this.find(data, start, end) * WORDS_PER_SLOT
     const high = this.words[at + 5]!
     return high === EMPTY ? -1 : high * TWO_POW_32 + (this.words[at + 4]! >>> 0)
@@ -161,21 +223,20 @@ export class OffsetMap {
   }
 
   /**
-   * The slot holding `digest`, or the empty slot where it would go, in the current region.
-   * Terminates because the region always keeps an empty slot (`maxEntries` < final region slots, and
-   * smaller regions grow at half load).
+   * The slot holding `digest`, or the empty slot where it would go, in the region [first, first +
+   * slots) (the region in use by default). Terminates because a region always keeps an empty slot
+   * (`maxEntries` < final region slots, and smaller regions grow by three-quarter load).
    */
-  private probe(): number {
+  private probe(first = this.regionStart, slots = this.regionSlots): number {
     const d = this.digest
     const d0 = d[0]!
     const d1 = d[1]!
     const d2 = d[2]!
     const d3 = d[3]!
     const w = this.words
-    const first = this.regionStart
-    const end = first + this.regionSlots
+    const end = first + slots
     // The digest's first word scaled to the region (multiply-shift: no integer division).
-    let slot = first + Math.floor(((d0 >>> 0) * this.regionSlots) / TWO_POW_32)
+    let slot = first + Math.floor(((d0 >>> 0) * slots) / TWO_POW_32)
     for (;;) {
       const at = slot * WORDS_PER_SLOT
       if (w[at + 5] === EMPTY) return slot
@@ -184,32 +245,66 @@ export class OffsetMap {
     }
   }
 
-  /**
-   * Rehashes the region into the next larger one, at the other end of the buffer. Returns false when
-   * the region is already the last one. `digest` is preserved (put's caller re-probes with it).
-   */
-  private grow(): boolean {
-    const next = nextRegionSlots(this.regionSlots, this.slots)
-    if (next <= this.regionSlots) return false
-    const saved = [...this.digest]
-    const oldStart = this.regionStart
-    const oldSlots = this.regionSlots
-    this.regionStart = oldStart === 0 ? this.slots - next : 0
-    this.regionSlots = next
+  private canGrow(): boolean {
+    return nextRegionSlots(this.regionSlots, this.slots) > this.regionSlots
+  }
+
+  /** Plans the move to the next larger region, at the other end of the buffer (see the module comment). */
+  private startGrow(): void {
+    const slots = nextRegionSlots(this.regionSlots, this.slots)
+    const start = this.regionStart === 0 ? this.slots - slots : 0
+    this.pending = { kind: 'grow', start, slots, filled: 0, rehashed: this.regionStart }
+  }
+
+  private finishPendingWork(): void {
+    while (this.pending !== undefined) this.step()
+  }
+
+  /** One step of the pending work: at most STEP_SLOTS slots filled or rehashed. */
+  private step(): void {
+    const p = this.pending!
     const w = this.words
-    w.fill(EMPTY, this.regionStart * WORDS_PER_SLOT, (this.regionStart + next) * WORDS_PER_SLOT)
+    if (p.kind === 'fill') {
+      const to = Math.min(p.next + STEP_SLOTS, this.regionSlots)
+      w.fill(EMPTY, (this.regionStart + p.next) * WORDS_PER_SLOT, (this.regionStart + to) * WORDS_PER_SLOT)
+      p.next = to
+      if (to === this.regionSlots) this.pending = undefined
+      return
+    }
+    if (p.filled < p.slots) {
+      const to = Math.min(p.filled + STEP_SLOTS, p.slots)
+      w.fill(EMPTY, (p.start + p.filled) * WORDS_PER_SLOT, (p.start + to) * WORDS_PER_SLOT)
+      p.filled = to
+      return
+    }
+    // Rehash: `digest` is borrowed for the moved keys and restored (a `put` may be in the middle of
+    // using it when it finishes a grow synchronously).
+    const saved0 = this.digest[0]!
+    const saved1 = this.digest[1]!
+    const saved2 = this.digest[2]!
+    const saved3 = this.digest[3]!
     const d = this.digest
-    for (let slot = oldStart; slot < oldStart + oldSlots; slot++) {
+    const oldEnd = this.regionStart + this.regionSlots
+    const to = Math.min(p.rehashed + STEP_SLOTS, oldEnd)
+    for (let slot = p.rehashed; slot < to; slot++) {
       const from = slot * WORDS_PER_SLOT
       if (w[from + 5] === EMPTY) continue
       d[0] = w[from]!
       d[1] = w[from + 1]!
       d[2] = w[from + 2]!
       d[3] = w[from + 3]!
-      w.copyWithin(this.probe() * WORDS_PER_SLOT, from, from + WORDS_PER_SLOT)
+      w.copyWithin(this.probe(p.start, p.slots) * WORDS_PER_SLOT, from, from + WORDS_PER_SLOT)
     }
-    d.set(saved)
-    return true
+    d[0] = saved0
+    d[1] = saved1
+    d[2] = saved2
+    d[3] = saved3
+    p.rehashed = to
+    if (to === oldEnd) {
+      this.regionStart = p.start
+      this.regionSlots = p.slots
+      this.pending = undefined
+    }
   }
 }
 

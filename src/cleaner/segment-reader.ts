@@ -1,8 +1,8 @@
 /**
  * Reads a segment as chunks of whole batches, for the cleaner's passes. A chunk is about `chunkBytes`
  * long (one positional read), but always holds at least one whole batch, however large, and never part
- * of one: the caller walks the batches in memory and asks for the next chunk, yielding to the event
- * loop in between.
+ * of one: the caller walks the batches in memory (yielding to the event loop between them as it needs)
+ * and then asks for the next chunk.
  *
  * Every chunk of a round is read into the same buffer (grown only for a batch larger than it), so a
  * round of any size allocates a constant amount: a chunk, and anything taken from it, is valid only
@@ -88,15 +88,4 @@ export class SegmentReader {
   private corrupt(position: Position, what: string): CorruptRecordError {
     return new CorruptRecordError(`Segment ${this.segment.logPath} has ${what} at position ${position}`, { path: this.segment.logPath, position })
   }
-}
-
-/** Calls `visit(buf, pos, size)` for each batch of a chunk, in order; stops when it returns false. */
-export function forEachBatchIn(chunk: BatchChunk, visit: (buf: Buffer, pos: Position, size: number) => boolean | void): boolean {
-  const buf = chunk.buf
-  for (let pos = 0; pos < buf.length; ) {
-    const size = batchSizeAt(buf, pos)
-    if (visit(buf, pos, size) === false) return false
-    pos += size
-  }
-  return true
 }

@@ -39,8 +39,13 @@ export interface CleanerOptions {
   compactionEnabled?: boolean
   /** Period of the background pass started by `start()`. Default 15000 (Kafka's log.cleaner.backoff.ms). */
   intervalMs?: number
-  /** Bytes a round reads between two yields to the event loop. Default 512 KiB. */
-  sliceBytes?: number
+  /** Bytes a round reads from a segment at a time (one positional read). Default 128 KiB. */
+  chunkBytes?: number
+  /**
+   * Milliseconds of synchronous work after which a round yields to the event loop (slice-budget.ts).
+   * Default 0.2. 0 yields after every step (every batch): tests use it to stop a round anywhere.
+   */
+  sliceBudgetMs?: number
   /** How a round yields between slices. Default: `setImmediate`. Tests inject a gate. */
   yieldSlice?: () => Promise<void>
 }

@@ -233,3 +233,46 @@ describe('Cleaner > compaction', () => {
     expect(d.bytesReclaimed).toBeGreaterThan(0)
   })
 })
+
+describe('Cleaner > compaction in slices', () => {
+  /** A log of 20,000 keys written twice (every seventh key's second record a tombstone), 100 per batch. */
+  async function twiceWrittenLog(options: { sliceBudgetMs: number; yieldSlice: () => Promise<void> }) {
+    // 8 MiB of map: a first region of 32 Ki slots, which 20,000 keys outgrow during the map phase.
+    const f = await fixture({ segmentBytes: 64 * 1024 }, { dedupeBufferSize: 8 * 1024 * 1024, ...options })
+    for (const version of ['v1', 'v2']) {
+      for (let i = 0; i < 20_000; i += 100) {
+        const records = Array.from({ length: 100 }, (_, j) => {
+          const k = i + j
+          return { key: `key-${k}`, value: version === 'v2' && k % 7 === 0 ? null : `${version}-${k}` }
+        })
+        f.log.append(keyedBatch(records, f.clock))
+      }
+    }
+    f.log.roll()
+    f.setConfig({ segmentBytes: 1024 * 1024 })
+    return f
+  }
+
+  it('keeps the same records whether a round yields after every step (budget 0) or only between groups (no budget)', async () => {
+    let yieldsSliced = 0
+    const sliced = await twiceWrittenLog({ sliceBudgetMs: 0, yieldSlice: () => new Promise<void>((resolve) => setImmediate(() => resolve(void yieldsSliced++))) })
+    let yieldsWhole = 0
+    const whole = await twiceWrittenLog({ sliceBudgetMs: Infinity, yieldSlice: () => new Promise<void>((resolve) => setImmediate(() => resolve(void yieldsWhole++))) })
+
+    const [slicedReport, wholeReport] = [await sliced.cleaner.runOnce(), await whole.cleaner.runOnce()]
+
+    const rounds = slicedReport.compactions
+    expect(rounds).toHaveLength(1)
+    expect(rounds[0]!.mapFull).toBe(false)
+    expect(wholeReport.compactions[0]!.segmentsAfter).toBe(rounds[0]!.segmentsAfter)
+    // 400 batches mapped and 400 cleaned, each followed by a yield, plus the map's emptying and growth.
+    expect(yieldsSliced).toBeGreaterThan(800)
+    // Without a budget: one yield after each group's swap.
+    expect(yieldsWhole).toBe(rounds[0]!.segmentsAfter)
+    const kept = show(readAllChecked(sliced.log))
+    expect(show(readAllChecked(whole.log))).toEqual(kept)
+    const expected: string[] = []
+    for (let k = 0; k < 20_000; k++) expected.push(`key-${k}=${k % 7 === 0 ? '✝' : `v2-${k}`}@${20_000 + k}`)
+    expect(kept).toEqual(expected)
+  })
+})

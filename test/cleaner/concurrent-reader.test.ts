@@ -42,7 +42,7 @@ const macrotask = () => new Promise<void>((resolve) => setImmediate(resolve))
 describe('Cleaner > a reader during a pass', () => {
   it('sees increasing offsets and only original records while compaction and retention run in slices', async () => {
     const gate = sliceGate()
-    const f = await fixture({ cleanupPolicy: 'compact,delete', retentionMs: 10 * MINUTE, segmentBytes: 400 }, { yieldSlice: gate.yieldSlice, sliceBytes: 150 })
+    const f = await fixture({ cleanupPolicy: 'compact,delete', retentionMs: 10 * MINUTE, segmentBytes: 400 }, { yieldSlice: gate.yieldSlice, sliceBudgetMs: 0, chunkBytes: 150 })
     const t0 = f.clock.now()
     const original = new Map<number, string>()
     for (let i = 0; i < 120; i++) {

@@ -59,7 +59,7 @@ describe('Cleaner > state machine', () => {
 describe('Cleaner > pause and abort', () => {
   it('stops a running round at its next slice, removes its .cleaned files, and cleans nothing until resumed', async () => {
     const waiting: (() => void)[] = []
-    const f = await fixture({ segmentBytes: 100 }, { yieldSlice: () => new Promise<void>((resolve) => waiting.push(resolve)), sliceBytes: 100 })
+    const f = await fixture({ segmentBytes: 100 }, { yieldSlice: () => new Promise<void>((resolve) => waiting.push(resolve)), sliceBudgetMs: 0, chunkBytes: 100 })
     const kv = (key: string, value: string) => keyedBatch([{ key, value }], f.clock)
     appendAll(f.log, [kv('a', '1'), kv('a', '2'), kv('b', '1'), kv('a', '3')])
     f.log.roll()

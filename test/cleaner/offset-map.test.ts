@@ -90,6 +90,54 @@ describe('Cleaner > offset map', () => {
     expect(map.get(key('key-1'), 0, 5)).toBe(-1)
   })
 
+  it('empties and grows its table only in bounded steps when driven by work(due), and finds every key after a sliced rehash', () => {
+    const map = new OffsetMap(24 * 400_000, 0.9)
+    const always = () => true
+    // clear() leaves the first region to be emptied: one step per call when the slice is always spent.
+    expect(map.hasPendingWork).toBe(true)
+    let steps = 0
+    while (!map.work(always)) steps++
+    expect(steps).toBeGreaterThan(1)
+    const keys = Array.from({ length: 20_000 }, (_, i) => key(`key-${i}`))
+    let growSteps = 0
+    for (let i = 0; i < keys.length; i++) {
+      // As the compactor does before each batch: pending work first, a step at a time.
+      while (map.hasPendingWork && !map.work(always)) growSteps++
+      expect(map.put(keys[i]!, 0, keys[i]!.length, i)).toBe(true)
+    }
+    // Half of the first region (16 Ki keys) started a grow into the last region; it took many steps.
+    expect(map.slotsInUse).toBe(400_000 - 32 * 1024)
+    expect(growSteps).toBeGreaterThan(100)
+    expect(keys.filter((k, i) => map.get(k, 0, k.length) !== i)).toEqual([])
+  })
+
+  it('answers get from the old region while a grow is under way', () => {
+    const map = new OffsetMap(24 * 400_000, 0.9)
+    const keys = Array.from({ length: 16_384 }, (_, i) => key(`key-${i}`))
+    for (let i = 0; i < keys.length; i++) map.put(keys[i]!, 0, keys[i]!.length, i)
+    expect(map.hasPendingWork).toBe(true)
+    // A few steps of the grow (emptying the new region), then lookups, then the rest.
+    for (let i = 0; i < 5; i++) expect(map.work(() => true)).toBe(false)
+    expect(keys.filter((k, i) => map.get(k, 0, k.length) !== i)).toEqual([])
+    expect(map.get(key('absent'), 0, 6)).toBe(-1)
+    expect(map.work(() => false)).toBe(true)
+    expect(map.hasPendingWork).toBe(false)
+    expect(keys.filter((k, i) => map.get(k, 0, k.length) !== i)).toEqual([])
+  })
+
+  it('abandons a grow under way when cleared, and holds nothing after', () => {
+    const map = new OffsetMap(24 * 400_000, 0.9)
+    for (let i = 0; i < 16_384; i++) map.put(key(`key-${i}`), 0, `key-${i}`.length, i)
+    map.work(() => true)
+    map.clear()
+    expect(map.size).toBe(0)
+    expect(map.slotsInUse).toBe(32 * 1024)
+    expect(map.get(key('key-1'), 0, 5)).toBe(-1)
+    expect(map.put(key('key-1'), 0, 5, 7)).toBe(true)
+    expect(map.get(key('key-1'), 0, 5)).toBe(7)
+    expect(map.size).toBe(1)
+  })
+
   it('never fills every slot, even at load factor 1', () => {
     const map = new OffsetMap(24 * 4, 1)
     expect(map.maxEntries).toBe(3)
