@@ -34,12 +34,13 @@ import {
   readBatchHeader,
   type Record,
 } from '../codec/record-batch'
-import { compress, type CompressionCodec } from '../codec/compression/index'
+import { compress } from '../codec/compression/index'
 import { crc32c } from '../codec/crc32c'
 import type { ErrorContext } from '../errors/index'
 import type { Offset, Position, TimestampMs } from '../util/types'
 import type { OffsetMap } from './offset-map'
 import { RecordCursor, batchFacts, emptyFacts, recordsOf, type RecordsView } from './record-cursor'
+import { RECORDS_PER_CHECK } from './slice-budget'
 
 export interface FilterContext {
   map: OffsetMap
@@ -66,132 +67,184 @@ export interface FilterStats {
 const KEEP: FilterOutcome = Object.freeze({ kind: 'keep' })
 const DROP: FilterOutcome = Object.freeze({ kind: 'drop' })
 
-// Kept record extents of the batch being filtered, the cursor, the header facts and the records view,
-// reused across calls (the filter is synchronous, so never reentered).
-const cursor = new RecordCursor()
-const facts = emptyFacts()
-let view: RecordsView | undefined
-let keptStarts = new Int32Array(1024)
-let keptEnds = new Int32Array(1024)
-
-export function filterBatch(buf: Buffer, pos: Position, size: number, ctx: FilterContext, stats: FilterStats): FilterOutcome {
-  batchFacts(buf, pos, facts)
-  if (facts.isControl) return KEEP
-  // An empty batch (left by an earlier round) goes unless the compactor must keep it (see compactor.ts).
-  if (facts.count === 0) return DROP
-  view = recordsOf(buf, pos, size, ctx.maxDecompressedBytes, ctx.context, view)
-  const horizon = facts.hasDeleteHorizon ? facts.baseTimestamp : undefined
-  const tombstonesExpired = horizon !== undefined && ctx.now >= horizon
-  if (keptStarts.length < view.count) {
-    keptStarts = new Int32Array(view.count)
-    keptEnds = new Int32Array(view.count)
-  }
-  let kept = 0
-  let keptTombstone = false
-  let maxTimestamp = -Infinity
-  const r = cursor.reset(view, facts)
-  const map = ctx.map
-  while (r.next()) {
-    let keep: boolean
-    if (r.offset > ctx.mappedUpTo) keep = true
-    else if (r.keyStart < 0) keep = false
-    else keep = r.offset >= map.get(r.data, r.keyStart, r.keyEnd) && (!r.valueIsNull || !tombstonesExpired)
-    if (!keep) continue
-    keptStarts[kept] = r.start
-    keptEnds[kept] = r.end
-    kept++
-    if (r.valueIsNull) keptTombstone = true
-    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp
-  }
-  stats.recordsRead += view.count
-  stats.recordsKept += kept
-  if (kept === 0) return DROP
-  const needsHorizon = keptTombstone && horizon === undefined
-  const effectiveHorizon = needsHorizon ? ctx.now + ctx.deleteRetentionMs : horizon
-  if (keptTombstone && effectiveHorizon !== undefined) {
-    stats.earliestDeleteHorizonMs = Math.min(stats.earliestDeleteHorizonMs ?? Infinity, effectiveHorizon)
-  }
-  if (kept === view.count && !needsHorizon) return KEEP
-  if (needsHorizon) return { kind: 'rewrite', batch: rewriteWithHorizon(buf, pos, kept, effectiveHorizon!, ctx) }
-  return { kind: 'rewrite', batch: copyKept(buf, pos, view.data, view.codec, kept, facts.logAppendTime ? facts.maxTimestamp : maxTimestamp) }
-}
-
 /**
- * The batch with only the kept records, copied byte for byte; header fields as described above. An
- * uncompressed batch is built in one buffer (the common case: no intermediate copy of the records).
+ * Filters batches one at a time, resumably: `begin` a batch, `advance` through its records (it stops
+ * when the caller's slice is spent, and continues in the next), then `finish`. One per round: it holds
+ * the batch in progress, the cursor, and the kept record extents, reused from batch to batch. The
+ * batch's bytes (and, for a compressed batch, its inflated records) must stay unchanged until `finish`.
  */
-function copyKept(
-  buf: Buffer,
-  pos: Position,
-  data: Buffer,
-  codec: CompressionCodec,
-  kept: number,
-  maxTimestamp: TimestampMs,
-): Buffer {
-  let length = 0
-  for (let i = 0; i < kept; i++) length += keptEnds[i]! - keptStarts[i]!
-  let batch: Buffer
-  if (codec === 'none') {
-    batch = Buffer.allocUnsafe(RECORDS_OFFSET + length)
-    let at = RECORDS_OFFSET
-    for (let i = 0; i < kept; i++) at += data.copy(batch, at, keptStarts[i]!, keptEnds[i]!)
-  } else {
-    const records = Buffer.allocUnsafe(length)
-    let at = 0
-    for (let i = 0; i < kept; i++) at += data.copy(records, at, keptStarts[i]!, keptEnds[i]!)
-    const compressed = compress(codec, records)
-    batch = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length)
-    compressed.copy(batch, RECORDS_OFFSET)
-  }
-  buf.copy(batch, 0, pos, pos + RECORDS_OFFSET)
-  batch.writeInt32BE(batch.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET)
-  // int64 as two words: exact for any timestamp below 2^53, without a BigInt per batch.
-  batch.writeInt32BE(Math.floor(maxTimestamp / 0x1_0000_0000), MAX_TIMESTAMP_OFFSET)
-  batch.writeUInt32BE(((maxTimestamp % 0x1_0000_0000) + 0x1_0000_0000) % 0x1_0000_0000, MAX_TIMESTAMP_OFFSET + 4)
-  batch.writeInt32BE(kept, RECORDS_COUNT_OFFSET)
-  batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET)
-  return batch
-}
+export class BatchFilter {
+  private readonly cursor = new RecordCursor()
+  private readonly facts = emptyFacts()
+  private view: RecordsView | undefined
+  private keptStarts = new Int32Array(1024)
+  private keptEnds = new Int32Array(1024)
+  // The batch in progress.
+  private buf: Buffer = Buffer.alloc(0)
+  private pos: Position = 0
+  private kept = 0
+  private keptTombstone = false
+  private maxTimestamp = -Infinity
+  private horizon: TimestampMs | undefined
+  private tombstonesExpired = false
 
-/**
- * The batch with only the kept records and a delete horizon: the rare path (once per batch holding
- * tombstones), so it decodes and re-encodes rather than patching varints in place.
- */
-function rewriteWithHorizon(buf: Buffer, pos: Position, kept: number, deleteHorizonMs: TimestampMs, ctx: FilterContext): Buffer {
-  const header = readBatchHeader(buf, pos)
-  const all = decodeRecords(buf, pos, { maxDecompressedBytes: ctx.maxDecompressedBytes }, ctx.context)
-  const keptOffsets = new Set<Offset>()
-  const view = recordsOf(buf, pos, header.sizeInBytes, ctx.maxDecompressedBytes, ctx.context)
-  const r = new RecordCursor().reset(view, batchFacts(buf, pos))
-  let i = 0
-  while (r.next()) {
-    if (i < kept && r.start === keptStarts[i]) {
-      keptOffsets.add(r.offset)
-      i++
+  constructor(
+    private readonly ctx: FilterContext,
+    private readonly stats: FilterStats,
+  ) {}
+
+  /**
+   * Starts on the batch `buf[pos, pos+size)`. Returns its outcome when the header decides it (a
+   * control batch is kept, an empty one dropped); otherwise undefined, and the caller calls `advance`
+   * until it returns true, then `finish`.
+   */
+  begin(buf: Buffer, pos: Position, size: number): FilterOutcome | undefined {
+    const facts = batchFacts(buf, pos, this.facts)
+    if (facts.isControl) return KEEP
+    // An empty batch (left by an earlier round) goes unless the compactor must keep it (see compactor.ts).
+    if (facts.count === 0) return DROP
+    const view = (this.view = recordsOf(buf, pos, size, this.ctx.maxDecompressedBytes, this.ctx.context, this.view))
+    this.buf = buf
+    this.pos = pos
+    this.horizon = facts.hasDeleteHorizon ? facts.baseTimestamp : undefined
+    this.tombstonesExpired = this.horizon !== undefined && this.ctx.now >= this.horizon
+    if (this.keptStarts.length < view.count) {
+      this.keptStarts = new Int32Array(view.count)
+      this.keptEnds = new Int32Array(view.count)
+    }
+    this.kept = 0
+    this.keptTombstone = false
+    this.maxTimestamp = -Infinity
+    this.cursor.reset(view, facts)
+    return undefined
+  }
+
+  /**
+   * Decides on the next records of the batch. Returns true once every record is decided, false when
+   * `due()` (asked every RECORDS_PER_CHECK records) says the slice is spent first.
+   */
+  advance(due: () => boolean): boolean {
+    const r = this.cursor
+    const { map, mappedUpTo } = this.ctx
+    const keptStarts = this.keptStarts
+    const keptEnds = this.keptEnds
+    let kept = this.kept
+    let checked = 0
+    try {
+      while (r.next()) {
+        let keep: boolean
+        if (r.offset > mappedUpTo) keep = true
+        else if (r.keyStart < 0) keep = false
+        else keep = r.offset >= map.get(r.data, r.keyStart, r.keyEnd) && (!r.valueIsNull || !this.tombstonesExpired)
+        if (keep) {
+          keptStarts[kept] = r.start
+          keptEnds[kept] = r.end
+          kept++
+          if (r.valueIsNull) this.keptTombstone = true
+          const timestamp = r.timestamp
+          if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp
+        }
+        if (++checked === RECORDS_PER_CHECK) {
+          checked = 0
+          if (due()) return false
+        }
+      }
+      return true
+    } finally {
+      this.kept = kept
     }
   }
-  const records = all.filter((r: Record) => keptOffsets.has(r.offset))
-  return encodeRecordBatch({
-    baseOffset: header.baseOffset,
-    partitionLeaderEpoch: header.partitionLeaderEpoch,
-    compression: header.compression,
-    timestampType: header.timestampType,
-    isTransactional: header.isTransactional,
-    isControl: header.isControl,
-    producerId: header.producerId,
-    producerEpoch: header.producerEpoch,
-    baseSequence: header.baseSequence,
-    lastOffsetDelta: header.lastOffsetDelta,
-    deleteHorizonMs,
-    ...(header.timestampType === 'LogAppendTime' && { maxTimestamp: header.maxTimestamp }),
-    records: records.map((r) => ({
-      key: r.key,
-      value: r.value,
-      headers: r.headers,
-      timestamp: r.timestamp,
-      offsetDelta: r.offset - header.baseOffset,
-    })),
-  })
+
+  /** The outcome of the batch begun last, once `advance` has returned true. */
+  finish(): FilterOutcome {
+    const { ctx, stats, facts, kept } = this
+    const view = this.view!
+    stats.recordsRead += view.count
+    stats.recordsKept += kept
+    if (kept === 0) return DROP
+    const needsHorizon = this.keptTombstone && this.horizon === undefined
+    const effectiveHorizon = needsHorizon ? ctx.now + ctx.deleteRetentionMs : this.horizon
+    if (this.keptTombstone && effectiveHorizon !== undefined) {
+      stats.earliestDeleteHorizonMs = Math.min(stats.earliestDeleteHorizonMs ?? Infinity, effectiveHorizon)
+    }
+    if (kept === view.count && !needsHorizon) return KEEP
+    if (needsHorizon) return { kind: 'rewrite', batch: this.rewriteWithHorizon(effectiveHorizon!) }
+    return { kind: 'rewrite', batch: this.copyKept(facts.logAppendTime ? facts.maxTimestamp : this.maxTimestamp) }
+  }
+
+  /**
+   * The batch with only the kept records, copied byte for byte; header fields as described above. An
+   * uncompressed batch is built in one buffer (the common case: no intermediate copy of the records).
+   */
+  private copyKept(maxTimestamp: TimestampMs): Buffer {
+    const { buf, pos, kept, keptStarts, keptEnds } = this
+    const { data, codec } = this.view!
+    let length = 0
+    for (let i = 0; i < kept; i++) length += keptEnds[i]! - keptStarts[i]!
+    let batch: Buffer
+    if (codec === 'none') {
+      batch = Buffer.allocUnsafe(RECORDS_OFFSET + length)
+      let at = RECORDS_OFFSET
+      for (let i = 0; i < kept; i++) at += data.copy(batch, at, keptStarts[i]!, keptEnds[i]!)
+    } else {
+      const records = Buffer.allocUnsafe(length)
+      let at = 0
+      for (let i = 0; i < kept; i++) at += data.copy(records, at, keptStarts[i]!, keptEnds[i]!)
+      const compressed = compress(codec, records)
+      batch = Buffer.allocUnsafe(RECORDS_OFFSET + compressed.length)
+      compressed.copy(batch, RECORDS_OFFSET)
+    }
+    buf.copy(batch, 0, pos, pos + RECORDS_OFFSET)
+    batch.writeInt32BE(batch.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET)
+    // int64 as two words: exact for any timestamp below 2^53, without a BigInt per batch.
+    batch.writeInt32BE(Math.floor(maxTimestamp / 0x1_0000_0000), MAX_TIMESTAMP_OFFSET)
+    batch.writeUInt32BE(((maxTimestamp % 0x1_0000_0000) + 0x1_0000_0000) % 0x1_0000_0000, MAX_TIMESTAMP_OFFSET + 4)
+    batch.writeInt32BE(kept, RECORDS_COUNT_OFFSET)
+    batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET)
+    return batch
+  }
+
+  /**
+   * The batch with only the kept records and a delete horizon: the rare path (once per batch holding
+   * tombstones), so it decodes and re-encodes rather than patching varints in place.
+   */
+  private rewriteWithHorizon(deleteHorizonMs: TimestampMs): Buffer {
+    const { buf, pos, kept, keptStarts, ctx } = this
+    const header = readBatchHeader(buf, pos)
+    const all = decodeRecords(buf, pos, { maxDecompressedBytes: ctx.maxDecompressedBytes }, ctx.context)
+    const keptOffsets = new Set<Offset>()
+    const view = recordsOf(buf, pos, header.sizeInBytes, ctx.maxDecompressedBytes, ctx.context)
+    const r = new RecordCursor().reset(view, batchFacts(buf, pos))
+    let i = 0
+    while (r.next()) {
+      if (i < kept && r.start === keptStarts[i]) {
+        keptOffsets.add(r.offset)
+        i++
+      }
+    }
+    const records = all.filter((r: Record) => keptOffsets.has(r.offset))
+    return encodeRecordBatch({
+      baseOffset: header.baseOffset,
+      partitionLeaderEpoch: header.partitionLeaderEpoch,
+      compression: header.compression,
+      timestampType: header.timestampType,
+      isTransactional: header.isTransactional,
+      isControl: header.isControl,
+      producerId: header.producerId,
+      producerEpoch: header.producerEpoch,
+      baseSequence: header.baseSequence,
+      lastOffsetDelta: header.lastOffsetDelta,
+      deleteHorizonMs,
+      ...(header.timestampType === 'LogAppendTime' && { maxTimestamp: header.maxTimestamp }),
+      records: records.map((r) => ({
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+        timestamp: r.timestamp,
+        offsetDelta: r.offset - header.baseOffset,
+      })),
+    })
+  }
 }
 
 /**

@@ -20,12 +20,13 @@
  *   per producer id), which keeps more than Kafka, never less.
  *
  * The round shares the event loop with appends and reads, and gives it back often (slice-budget.ts):
- * every step is short (one batch mapped or filtered, a bounded number of offset-map slots emptied or
- * rehashed, a read of `chunkBytes`, a write of at most 256 KiB), and after any step, once the slice
- * has run for `sliceBudgetMs` (0.2 ms by default), it awaits `budget.next()`, which yields
- * (setImmediate) and throws CleaningAborted when the round must stop. An append arriving meanwhile
- * waits at most about one slice. Appends only touch the active segment, which is never cleaned, and the
- * segment objects are swapped synchronously, so appends and reads between slices see a whole log.
+ * every step is short (a batch, or RECORDS_PER_CHECK records of a larger one, mapped or filtered; a
+ * bounded number of offset-map slots emptied or rehashed; a read of `chunkBytes`; a write of at most
+ * 256 KiB), and after any step, once the slice has run for `sliceBudgetMs` (0.2 ms by default), it
+ * awaits `budget.next()`, which yields (setImmediate) and throws CleaningAborted when the round must
+ * stop. An append arriving meanwhile waits at most about one slice. Appends only touch the active
+ * segment, which is never cleaned, and the segment objects are swapped synchronously, so appends and
+ * reads between slices see a whole log.
  * The round also keeps its garbage low (reused batch facts and views, no BigInt or boxed timestamp per
  * record): young-generation GC pauses land on appends as much as on the cleaner.
  *
@@ -51,14 +52,14 @@ import type { FileSystem } from '../io/file-system'
 import type { PartitionLog } from '../storage/partition-log'
 import type { AppendedBatch, LogSegment } from '../storage/segment'
 import type { Offset, Position } from '../util/types'
-import { emptyBatchFor, filterBatch, type FilterContext, type FilterStats } from './batch-filter'
+import { BatchFilter, emptyBatchFor, type FilterContext, type FilterOutcome, type FilterStats } from './batch-filter'
 import type { CleanableRange, CompactionConfig } from './cleanable'
 import { CleaningAborted } from './cleaner-state'
 import type { FileDeleter } from './file-deleter'
 import type { OffsetMap } from './offset-map'
 import { RecordCursor, batchFacts, emptyFacts, readInt64Number, recordsOf, type RecordsView } from './record-cursor'
 import { ChunkBuffer, SegmentReader } from './segment-reader'
-import type { SliceBudget } from './slice-budget'
+import { RECORDS_PER_CHECK, type SliceBudget } from './slice-budget'
 import { discardUncommitted, swapSegments } from './swap'
 
 const INT32_MAX = 0x7fffffff
@@ -151,18 +152,25 @@ export async function compactOnce(input: CompactionInput): Promise<CompactionRes
 }
 
 /**
+ * What a visit of one batch tells `forEachBatch`: go on with the next batch, stop the walk, or call the
+ * visit again for the same batch in the next slice (a large batch is mapped or filtered in parts).
+ */
+type Visited = 'next' | 'stop' | 'again'
+
+/**
  * Reads `segment` from `position` chunk by chunk and calls `visit(buf, pos, size, filePosition)` for
- * each batch, ending the slice after any batch once its time is spent. `ready`, if given, is
- * asked before each batch whether the batch may go now; while it says no, the slice ends and it is
- * asked again in the next (the offset map's pending work runs that way). Stops early (returning false)
- * when `visit` returns false. A chunk stays valid across the awaits: only the next read reuses its buffer.
+ * each batch, ending the slice after any batch once its time is spent, and whenever `visit` asks to be
+ * called again. `ready`, if given, is asked before each visit whether it may go now; while it says no,
+ * the slice ends and it is asked again in the next (the offset map's pending work runs that way).
+ * Stops early (returning false) when `visit` says 'stop'. A chunk stays valid across the awaits: only
+ * the next read reuses its buffer.
  */
 async function forEachBatch(
   input: CompactionInput,
   chunks: ChunkBuffer,
   segment: LogSegment,
   position: Position,
-  visit: (buf: Buffer, pos: Position, size: number, filePosition: Position) => boolean,
+  visit: (buf: Buffer, pos: Position, size: number, filePosition: Position) => Visited,
   ready?: () => boolean,
 ): Promise<boolean> {
   const budget = input.budget
@@ -171,9 +179,15 @@ async function forEachBatch(
     for (let chunk = reader.next(); chunk !== undefined; chunk = reader.next()) {
       const buf = chunk.buf
       for (let pos = 0; pos < buf.length; ) {
-        if (ready !== undefined) while (!ready()) await budget.next()
         const size = batchSizeAt(buf, pos)
-        if (!visit(buf, pos, size, chunk.position + pos)) return false
+        for (;;) {
+          if (ready !== undefined) while (!ready()) await budget.next()
+          const visited = visit(buf, pos, size, chunk.position + pos)
+          if (visited === 'next') break
+          if (visited === 'stop') return false
+          // 'again' with time left: the offset map wants its pending work done first (`ready`).
+          if (budget.due()) await budget.next()
+        }
         pos += size
         if (budget.due()) await budget.next()
       }
@@ -198,20 +212,36 @@ async function buildOffsetMap(input: CompactionInput, producers: ProducerLastOff
   const facts = emptyFacts()
   let view: RecordsView | undefined
   const context: ErrorContext = { topic: log.topic, partition: log.partition }
-  const mapBatch = (buf: Buffer, pos: Position, size: number): boolean => {
+  const due = input.budget.due
+  // Whether `records` is in the middle of the batch being visited (it was visited, and asked again).
+  let inBatch = false
+  const mapBatch = (buf: Buffer, pos: Position, size: number): Visited => {
     const lastOffset = readLastOffset(buf, pos)
-    if (lastOffset < start) return true
-    batchFacts(buf, pos, facts)
-    if (!facts.isControl && facts.count > 0) {
-      view = recordsOf(buf, pos, size, input.config.maxDecompressedBatchBytes, context, view)
-      const r = records.reset(view, facts)
-      while (r.next()) {
-        if (r.keyStart >= 0 && r.offset >= start && !map.put(r.data, r.keyStart, r.keyEnd, r.offset)) return false
+    if (lastOffset < start) return 'next'
+    if (!inBatch) {
+      batchFacts(buf, pos, facts)
+      if (!facts.isControl && facts.count > 0) {
+        view = recordsOf(buf, pos, size, input.config.maxDecompressedBatchBytes, context, view)
+        records.reset(view, facts)
+        inBatch = true
       }
+    }
+    if (inBatch) {
+      const r = records
+      let checked = 0
+      while (r.next()) {
+        if (r.keyStart >= 0 && r.offset >= start && !map.put(r.data, r.keyStart, r.keyEnd, r.offset)) return 'stop'
+        // A key may have started a grow of the map: the next visit runs it first (see `ready`).
+        if (++checked === RECORDS_PER_CHECK) {
+          checked = 0
+          if (due() || map.hasPendingWork) return 'again'
+        }
+      }
+      inBatch = false
     }
     noteProducer(buf, pos, lastOffset, producers)
     map.updateLatestOffset(lastOffset)
-    return true
+    return 'next'
   }
   const segments = log.segmentList.slice()
   for (let i = 0; i < segments.length; i++) {
@@ -234,11 +264,11 @@ async function surveyProducers(
   producers: ProducerLastOffsets,
 ): Promise<void> {
   const firstDirtyOffset = input.range.firstDirtyOffset
-  const surveyBatch = (buf: Buffer, pos: Position): boolean => {
+  const surveyBatch = (buf: Buffer, pos: Position): Visited => {
     const lastOffset = readLastOffset(buf, pos)
-    if (lastOffset >= firstDirtyOffset) return false
+    if (lastOffset >= firstDirtyOffset) return 'stop'
     if (!producers.has(readProducerId(buf, pos))) noteProducer(buf, pos, lastOffset, producers)
-    return true
+    return 'next'
   }
   for (const segment of segments) {
     if (segment.baseOffset >= firstDirtyOffset) return
@@ -313,10 +343,27 @@ async function cleanGroup(
   let lastWritten: boolean | undefined
   // Where a corrupt batch sits, for the error (one object for the group, not one per batch).
   const where: ErrorContext = { ...filter.context, position: 0 }
-  const cleanBatch = (buf: Buffer, pos: Position, size: number, position: Position): boolean => {
-    where.position = position
-    validateBatch(buf, pos, where)
-    const outcome = filterBatch(buf, pos, size, filter, stats)
+  const batchFilter = new BatchFilter(filter, stats)
+  const due = input.budget.due
+  // Whether `batchFilter` is in the middle of the batch being visited (it was visited, and asked again).
+  let inBatch = false
+  const cleanBatch = (buf: Buffer, pos: Position, size: number, position: Position): Visited => {
+    if (!inBatch) {
+      where.position = position
+      validateBatch(buf, pos, where)
+      const outcome = batchFilter.begin(buf, pos, size)
+      if (outcome !== undefined) {
+        write(buf, pos, size, outcome)
+        return 'next'
+      }
+      inBatch = true
+    }
+    if (!batchFilter.advance(due)) return 'again'
+    inBatch = false
+    write(buf, pos, size, batchFilter.finish())
+    return 'next'
+  }
+  const write = (buf: Buffer, pos: Position, size: number, outcome: FilterOutcome): void => {
     lastWritten = true
     if (outcome.kind === 'keep') writer.add(buf, pos, size)
     else if (outcome.kind === 'rewrite') writer.addBuffer(outcome.batch)
@@ -324,7 +371,6 @@ async function cleanGroup(
     else lastWritten = false
     buf.copy(lastHeader, 0, pos, pos + RECORD_BATCH_OVERHEAD)
     writer.flushIfFull()
-    return true
   }
   try {
     for (const segment of group) await forEachBatch(input, chunks, segment, 0, cleanBatch)

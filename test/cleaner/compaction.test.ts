@@ -275,4 +275,37 @@ describe('Cleaner > compaction in slices', () => {
     for (let k = 0; k < 20_000; k++) expected.push(`key-${k}=${k % 7 === 0 ? '✝' : `v2-${k}`}@${20_000 + k}`)
     expect(kept).toEqual(expected)
   })
+
+  it('keeps the same records when large batches are mapped and filtered in parts (budget 0) as in one go', async () => {
+    await loadCodecs()
+    // Batches of 1,000 records: with a budget of 0 a visit stops every 256 records and resumes after a
+    // yield. The gzip batch resumes from its inflated copy; tombstones take the delete-horizon rewrite.
+    const cleanWith = async (sliceBudgetMs: number) => {
+      let yields = 0
+      const f = await fixture({ segmentBytes: 1024 * 1024 }, { sliceBudgetMs, yieldSlice: () => new Promise<void>((resolve) => setImmediate(() => resolve(void yields++))) })
+      for (const version of ['v1', 'v2']) {
+        for (let i = 0; i < 3000; i += 1000) {
+          const records = Array.from({ length: 1000 }, (_, j) => {
+            const k = i + j
+            return { key: `key-${k}`, value: version === 'v2' && k % 7 === 0 ? null : `${version}-${k}` }
+          })
+          f.log.append(keyedBatch(records, f.clock, { compression: i === 1000 ? 'gzip' : 'none' }))
+        }
+      }
+      f.log.roll()
+      const report = await f.cleaner.runOnce()
+      return { records: show(readAllChecked(f.log)), yields, groups: report.compactions[0]!.segmentsAfter }
+    }
+
+    const sliced = await cleanWith(0)
+    const whole = await cleanWith(Infinity)
+
+    // Six batches mapped and six filtered, each in four parts (three pauses each).
+    expect(sliced.yields).toBeGreaterThanOrEqual(2 * 6 * 3)
+    expect(whole.yields).toBe(whole.groups)
+    expect(sliced.records).toEqual(whole.records)
+    const expected: string[] = []
+    for (let k = 0; k < 3000; k++) expected.push(`key-${k}=${k % 7 === 0 ? '✝' : `v2-${k}`}@${3000 + k}`)
+    expect(sliced.records).toEqual(expected)
+  })
 })
