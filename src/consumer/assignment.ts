@@ -21,9 +21,19 @@ export class Assignment {
   private order: PartitionState[] = []
   private cursor = 0
 
-  /** The assigned partitions in visiting order, starting at the partition the next poll visits first. */
-  rotation(): PartitionState[] {
-    return [...this.order.slice(this.cursor), ...this.order.slice(0, this.cursor)]
+  /** The number of assigned partitions. */
+  get size(): number {
+    return this.order.length
+  }
+
+  /**
+   * The `i`-th partition (0 ≤ i < size) in visiting order, which starts at the partition the next poll
+   * visits first. An index rather than a rotated copy: a poll visits the assignment once per round, and
+   * a consumer at the tail of a log polls once per record or two.
+   */
+  inRotation(i: number): PartitionState {
+    const n = this.order.length
+    return this.order[(this.cursor + i) % n]!
   }
 
   /** The assigned partitions, in the order they were assigned. */
@@ -59,6 +69,7 @@ export class Assignment {
     if (states.length === 0) return
     for (const state of states) {
       state.assigned = false
+      state.unwatch()
       this.byKey.delete(state.key)
     }
     // The next poll still starts where it would have: at the first remaining partition from the cursor on.

@@ -51,7 +51,12 @@
  *   unassigned, which makes its undelivered records stale. Each poll starts at the partition after the
  *   last one that returned records in the previous poll, so a busy partition cannot starve the others.
  * - At most one poll at a time (ERR_INVALID_STATE for a second, Kafka's ConcurrentModificationException).
- * - A poll that ends while waiting (timeout, wakeup, close) leaves no listener or timer behind.
+ * - A poll leaves no timer behind when it returns to the application (`poll()`, the iterator); the run
+ *   loop, which polls again as soon as it has handled a poll's records, keeps its deadline timer from one
+ *   poll to the next until the loop ends (wake-signal.ts). Each assigned partition has one high-watermark
+ *   listener from the first wait on it until it leaves the assignment (PartitionState.watch), so waiting
+ *   costs no subscription per wait; the listener holds the consumer no longer than the engine's close
+ *   hook already does, and close drops it with the assignment.
  *
  * Concurrency: every method but the polls, `run`, `stop` and `close` is synchronous. A poll awaits only in
  * `beforeFetch` and while waiting; records are taken and positions moved in synchronous steps, so a seek
@@ -111,15 +116,16 @@ export type ConsumerEvents = {
   offsetReset: (event: OffsetResetEvent) => void
 }
 
-/** Node timers take at most a signed 32-bit delay; longer waits are made of several. */
-const MAX_TIMER_MS = 2 ** 31 - 1
-
 export class Consumer implements AsyncIterable<ConsumerRecord> {
   readonly config: Readonly<ConsumerConfig>
   private readonly engine: ConsumerEngine
   private readonly coordinator: ConsumerCoordinator | undefined
   private readonly lifecycle: ConsumerLifecycle
   private readonly signal = new WakeSignal()
+  private readonly wakeOnData = (): void => this.signal.notify('changed')
+  private readonly logOfState = (state: PartitionState): PartitionLog => this.logOf(state)
+  /** Reused by every round; its `chunks` array is replaced only when a round hands it out. */
+  private readonly round: RoundResult = { chunks: [], resets: [] }
   private readonly assigned = new Assignment()
   private polling = false
   private wakeupRequested = false
@@ -140,7 +146,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.lifecycle = new ConsumerLifecycle(this.config.clientId === '' ? 'Consumer' : `Consumer ${this.config.clientId}`)
     this._lastPollMs = engine.clock.now()
     this.runLoop = new RunLoop(
-      this.chunkSource(),
+      this.chunkSource(true),
       { pause: (tps) => this.pause(tps), resume: (tps) => this.resume(tps), wakeup: () => this.wakeup() },
       this.lifecycle,
     )
@@ -327,7 +333,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /** Consumes records one at a time, forever, until `close()` (or a `break`, which gives back the rest). */
   [Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
     this.lifecycle.ensureNotRunning('Iterating the consumer')
-    return new RecordIterator(this.chunkSource(), this.lifecycle)
+    return new RecordIterator(this.chunkSource(false), this.lifecycle)
   }
 
   /**
@@ -378,6 +384,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private async shutdown(): Promise<void> {
     this.lifecycle.transition('closing')
     this.signal.notify('closed')
+    this.signal.release()
     let failure: unknown
     // A poll in progress returns at once; wait for it, unless close() was called from inside it (from the
     // coordinator's beforeFetch), which would wait for itself. A run-loop handler in progress is not
@@ -403,14 +410,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    * is ended by wakeup/close. With `deliver`, positions move past the records at once (`poll()`);
    * otherwise the iterator or run loop moves them record by record.
    */
-  private fetchChunks(options: PollOptions | undefined, deliver: boolean): Promise<FetchedChunk[]> {
+  private fetchChunks(options: PollOptions | undefined, deliver: boolean, keepTimer = false): Promise<FetchedChunk[]> {
     try {
       this.lifecycle.ensureActive()
       const limits = checkPollOptions(options, { maxRecords: this.config.maxPollRecords, timeoutMs: this.config.fetchMaxWaitMs })
       if (this.polling) throw new KafkaliteError('ERR_INVALID_STATE', 'Another poll is in progress on this consumer; a consumer polls one at a time')
       this.polling = true
       this.wakeupRequested = false
-      const poll = this.pollRounds(limits.maxRecords, limits.timeoutMs, deliver)
+      const poll = this.pollRounds(limits.maxRecords, limits.timeoutMs, deliver, keepTimer)
       this.inflight = poll
       return poll
     } catch (e) {
@@ -418,7 +425,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
   }
 
-  private async pollRounds(maxRecords: number, timeoutMs: number, deliver: boolean): Promise<FetchedChunk[]> {
+  private async pollRounds(maxRecords: number, timeoutMs: number, deliver: boolean, keepTimer: boolean): Promise<FetchedChunk[]> {
     const clock = this.engine.clock
     this._lastPollMs = clock.now()
     const deadline = this._lastPollMs + timeoutMs
@@ -428,15 +435,16 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         if (!this.lifecycle.active || this.wakeupRequested) return []
         const chunks = this.takeRound(maxRecords, deliver)
         if (chunks.length > 0) return chunks
-        const remaining = deadline - clock.now()
-        if (remaining <= 0) return []
-        const reason = await this.signal.wait(clock, Math.min(remaining, MAX_TIMER_MS), (onData) => this.subscribeToData(onData))
+        if (deadline - clock.now() <= 0) return []
+        this.watchAssigned()
+        const reason = await this.signal.wait(clock, deadline)
         if (reason === 'wakeup' || reason === 'closed') return []
       }
     } finally {
       this.polling = false
       this.inflight = undefined
       this._lastPollMs = clock.now()
+      if (!keepTimer) this.signal.release()
     }
   }
 
@@ -451,29 +459,42 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /** One synchronous round (round.ts), then its resets are reported and, for `poll()`, records delivered. */
   private takeRound(maxRecords: number, deliver: boolean): FetchedChunk[] {
-    const round: RoundResult = { chunks: [], resets: [] }
+    const round = this.round
+    // A round that failed after taking records (a reset listener threw) leaves them here; they are stale.
+    if (round.chunks.length > 0) round.chunks = []
     try {
-      takeRound(this.assigned, (state) => this.logOf(state), this.config, maxRecords, round)
+      takeRound(this.assigned, this.logOfState, this.config, maxRecords, round)
     } finally {
-      for (const event of round.resets) this.countReset(event)
-      // Listeners run before delivery: if one throws, the records taken are fetched again by the next poll.
-      for (const event of round.resets) this.emitReset(event)
+      if (round.resets.length > 0) this.reportResets(round.resets)
     }
-    if (deliver) deliverAll(round.chunks)
-    return round.chunks
+    const chunks = round.chunks
+    if (chunks.length === 0) return chunks
+    round.chunks = []
+    if (deliver) deliverAll(chunks)
+    return chunks
   }
 
-  private subscribeToData(onData: () => void): (() => void)[] {
-    const unsubscribers: (() => void)[] = []
-    for (const state of this.assigned.states) {
+  private reportResets(resets: OffsetResetEvent[]): void {
+    const events = resets.splice(0)
+    for (const event of events) this.countReset(event)
+    // Listeners run before delivery: if one throws, the records taken are fetched again by the next poll.
+    for (const event of events) this.emitReset(event)
+  }
+
+  /** Every unpaused assigned partition's log wakes a waiting poll (subscribed once per assignment). */
+  private watchAssigned(): void {
+    const states = this.assigned.states
+    for (let i = 0; i < states.length; i++) {
+      const state = states[i]!
       if (state.paused) continue
+      let log: PartitionLog
       try {
-        unsubscribers.push(this.logOf(state).onHighWatermark(onData))
+        log = this.logOf(state)
       } catch {
-        // A partition whose topic is gone: the next round reports it.
+        continue // A partition whose topic is gone: the next round reports it.
       }
+      state.watch(log, this.wakeOnData)
     }
-    return unsubscribers
   }
 
   private countReset(event: OffsetResetEvent): void {
@@ -520,12 +541,17 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     return this.engine.log(state.topic, state.partition)
   }
 
-  /** The internal view the iterator and the run loop consume through. */
-  private chunkSource(): ChunkSource {
+  /**
+   * The internal view the iterator and the run loop consume through. With `pollsAgain` (the run loop,
+   * which polls again as soon as it has handled a poll's records) a poll keeps its deadline timer for the
+   * next one until `idle()`; the iterator's records go to application code that may hold them for long,
+   * so its polls release the timer like `poll()` does.
+   */
+  private chunkSource(pollsAgain: boolean): ChunkSource {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const consumer = this
     return {
-      fetchChunks: (options) => consumer.fetchChunks(options, false),
+      fetchChunks: (options) => consumer.fetchChunks(options, false, pollsAgain),
       get active() {
         return consumer.lifecycle.active
       },
@@ -537,6 +563,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         if (!consumer.polling) return
         consumer.wakeupRequested = true
         consumer.signal.notify('wakeup')
+      },
+      idle: () => {
+        if (!consumer.polling) consumer.signal.release()
       },
       get maxPollRecords() {
         return consumer.config.maxPollRecords

@@ -34,6 +34,11 @@ export interface ChunkSource {
   heartbeat(): Promise<void>
   /** Ends this source's poll if one is waiting (it resolves with no records); otherwise does nothing. */
   wakeup(): void
+  /**
+   * No poll follows soon: drops what polls keep for the next one (the deadline timer of a source made to
+   * poll again and again; see wake-signal.ts). The run loop calls it when it ends.
+   */
+  idle(): void
   readonly maxPollRecords: number
   readonly pollTimeoutMs: number
 }

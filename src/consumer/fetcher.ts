@@ -31,10 +31,6 @@ import type { ConsumerRecord } from './types'
 /** Attribute bit 5: a control batch (transaction markers), never returned to applications. */
 const CONTROL_FLAG_MASK = 1 << 5
 
-interface DecodeOptions {
-  maxDecompressedBytes: number
-}
-
 /** The byte budget of one poll, shared by the partitions it visits. */
 export interface FetchBudget {
   /** Bytes still allowed across partitions (`fetchMaxBytes` minus what this poll read). */
@@ -58,11 +54,11 @@ export function takeRecords(
   budget: FetchBudget,
   maxPartitionFetchBytes: number,
 ): number {
-  const decode: DecodeOptions = { maxDecompressedBytes: log.logConfig.maxDecompressedBatchBytes }
+  const maxDecompressedBytes = log.logConfig.maxDecompressedBatchBytes
   let taken = 0
   let partitionBytesLeft = Math.min(maxPartitionFetchBytes, budget.bytesLeft)
   for (;;) {
-    taken += takeBuffered(state, out, limit - taken, decode)
+    taken += takeBuffered(state, out, limit - taken, maxDecompressedBytes)
     if (taken > 0) budget.mustProgress = false
     if (taken >= limit) return taken
     // The buffer is empty: read more, if the limits allow.
@@ -84,7 +80,7 @@ export function takeRecords(
  * records all fit in what is left of `limit` is decoded straight into `out`; only a batch the poll takes
  * part of is kept (`state.batch`) for the next poll.
  */
-function takeBuffered(state: PartitionState, out: ConsumerRecord[], limit: number, decode: DecodeOptions): number {
+function takeBuffered(state: PartitionState, out: ConsumerRecord[], limit: number, maxDecompressedBytes: number): number {
   let taken = 0
   while (taken < limit) {
     const batch = state.batch
@@ -108,13 +104,13 @@ function takeBuffered(state: PartitionState, out: ConsumerRecord[], limit: numbe
     // reaches it, rather than once, after which the records behind it would be returned.
     if (buffer.readInt32BE(pos + RECORDS_COUNT_OFFSET) <= limit - taken) {
       const before = out.length
-      decodeBatch(buffer, pos, state.fetchPosition!, decode.maxDecompressedBytes, state, out)
+      decodeBatch(buffer, pos, state.fetchPosition!, maxDecompressedBytes, state, out)
       state.bufferPos = pos + batchSizeAt(buffer, pos)
       taken += out.length - before
       if (out.length > before) state.fetchPosition = out[out.length - 1]!.offset + 1
       passBatchEnd(state)
     } else {
-      state.batch = decodeBatch(buffer, pos, state.fetchPosition!, decode.maxDecompressedBytes, state)
+      state.batch = decodeBatch(buffer, pos, state.fetchPosition!, maxDecompressedBytes, state)
       state.bufferPos = pos + batchSizeAt(buffer, pos)
       state.batchIndex = 0
     }

@@ -18,8 +18,14 @@
  *   that is still to be returned: records below it are skipped on the way out.
  * - `epoch` changes whenever `fetchPosition` jumps (seek, reset, roll-back); records polled under an older
  *   epoch are stale and are not delivered.
+ * - At most one high-watermark listener on at most one log (`watch`): subscribed before the consumer
+ *   first waits on the partition, kept while it stays assigned (a wait per record must not subscribe and
+ *   unsubscribe per record), moved when the engine hands out a different log object for the partition
+ *   (the topic was deleted and created again), and removed by `unwatch` when the partition leaves the
+ *   assignment.
  */
 import type { ErrorContext } from '../errors/index'
+import type { PartitionLog } from '../storage/partition-log'
 import type { Offset } from '../util/types'
 import type { ConsumerRecord } from './types'
 
@@ -48,6 +54,9 @@ export class PartitionState {
   batchIndex = 0
   /** lastOffset + 1 of the current batch: the fetch position once its records are exhausted. */
   batchNextOffset: Offset = 0
+  /** The log whose high watermark `watch` listens to, and how to stop listening. */
+  private watched: PartitionLog | undefined = undefined
+  private unsubscribe: (() => void) | undefined = undefined
 
   constructor(
     readonly topic: string,
@@ -80,6 +89,25 @@ export class PartitionState {
       this.position = nextOffset
       this.positionSource = 'consumed'
     }
+  }
+
+  /**
+   * Calls `wake` whenever `log`'s high watermark moves while this partition is assigned and not paused
+   * (it stays subscribed: see the invariants). Allocates only when it subscribes.
+   */
+  watch(log: PartitionLog, wake: () => void): void {
+    if (this.watched === log) return
+    this.unwatch()
+    this.unsubscribe = log.onHighWatermark(() => {
+      if (this.assigned && !this.paused) wake()
+    })
+    this.watched = log
+  }
+
+  unwatch(): void {
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
+    this.watched = undefined
   }
 
   /** `what` describes the partition in messages: "orders-3". */

@@ -20,6 +20,7 @@ import type { ConsumerRecord, OffsetResetEvent } from './types'
 export type RoundConfig = Pick<ConsumerConfig, 'fetchMaxBytes' | 'maxPartitionFetchBytes' | 'autoOffsetReset'>
 
 export interface RoundResult {
+  /** Chunks taken, in visiting order (the caller hands the array out, and gives the next round a new one). */
   chunks: FetchedChunk[]
   /** Out-of-range positions this round reset, also when it then failed; the caller reports them. */
   resets: OffsetResetEvent[]
@@ -36,7 +37,10 @@ export function takeRound(
   const budget: FetchBudget = { bytesLeft: config.fetchMaxBytes, mustProgress: true }
   let left = maxRecords
   let last: PartitionState | undefined
-  for (const state of assignment.rotation()) {
+  // Nothing in a round changes the assignment (resets are reported by the caller after it).
+  const n = assignment.size
+  for (let i = 0; i < n; i++) {
+    const state = assignment.inRotation(i)
     if (left <= 0) break
     if (state.paused) continue
     let chunk: FetchedChunk | undefined
@@ -66,6 +70,9 @@ function takeFrom(
   if (state.fetchPosition !== state.position) state.rollBackFetch()
   const reset = ensureFetchable(state, log, config.autoOffsetReset)
   if (reset !== undefined) resets.push(reset)
+  // Nothing buffered and nothing visible past the fetch position (the usual round of a consumer at the
+  // tail, which then waits): done, without allocating for a read that would return nothing.
+  if (state.batch === undefined && state.buffer === undefined && state.fetchPosition! >= log.highWatermark) return undefined
   const epoch = state.epoch
   const records: ConsumerRecord[] = []
   if (takeRecords(state, log, records, limit, budget, config.maxPartitionFetchBytes) === 0) return undefined

@@ -129,20 +129,26 @@ export class RunLoop {
     return this.lifecycle.state === 'running'
   }
 
+  /** The loop; the source keeps its poll deadline timer from one poll to the next until the loop ends. */
   private async consume(handlers: Handlers): Promise<void> {
-    while (this.keepGoing) {
-      const chunks = await this.source.fetchChunks({ maxRecords: this.source.maxPollRecords, timeoutMs: this.source.pollTimeoutMs })
-      for (let c = 0; c < chunks.length; c++) {
-        const chunk = chunks[c]!
-        try {
-          if (!this.keepGoing) giveBack(chunk)
-          else if (handlers.eachMessage !== undefined) await this.eachMessage(chunk, handlers.eachMessage)
-          else await this.eachBatch(chunk, handlers.eachBatch, handlers.autoResolve)
-        } catch (e) {
-          for (let rest = c; rest < chunks.length; rest++) giveBack(chunks[rest]!)
-          throw e
+    const options = { maxRecords: this.source.maxPollRecords, timeoutMs: this.source.pollTimeoutMs }
+    try {
+      while (this.keepGoing) {
+        const chunks = await this.source.fetchChunks(options)
+        for (let c = 0; c < chunks.length; c++) {
+          const chunk = chunks[c]!
+          try {
+            if (!this.keepGoing) giveBack(chunk)
+            else if (handlers.eachMessage !== undefined) await this.eachMessage(chunk, handlers.eachMessage)
+            else await this.eachBatch(chunk, handlers.eachBatch, handlers.autoResolve)
+          } catch (e) {
+            for (let rest = c; rest < chunks.length; rest++) giveBack(chunks[rest]!)
+            throw e
+          }
         }
       }
+    } finally {
+      this.source.idle()
     }
   }
 

@@ -146,20 +146,74 @@ describe('Consumer > poll > waiting for data', () => {
     expect(values(poll.value()!)).toEqual(['first'])
   })
 
-  it('leaves no listener or timer behind after a poll ends', async () => {
-    const env = await openEnv()
+  it('leaves no timer behind after a poll ends, and keeps one listener per assigned partition until it is unassigned', async () => {
+    const env = await openEnv({ t: 2 })
     const consumer = env.consumer({ autoOffsetReset: 'earliest' })
     consumer.assign([{ topic: 't', partition: 0 }])
     const log = env.engine.log('t', 0)
     const listeners = (): number => (log as unknown as { hwListeners: Set<unknown> }).hwListeners.size
     const engineTimers = env.clock.pendingTimers()
+    for (const value of ['x', 'y']) {
+      const poll = track(consumer.poll({ timeoutMs: 5000 }))
+      await settle()
+      expect(listeners()).toBe(1)
+      expect(env.clock.pendingTimers()).toBe(engineTimers + 1)
+      await produce(env, 't', 0, [value])
+      await settle()
+      expect(values(poll.value()!)).toEqual([value])
+      expect(env.clock.pendingTimers()).toBe(engineTimers)
+      expect(listeners()).toBe(1)
+    }
+    consumer.assign([{ topic: 't', partition: 1 }])
+    expect(listeners()).toBe(0)
+    const other = env.engine.log('t', 1)
+    const otherListeners = (): number => (other as unknown as { hwListeners: Set<unknown> }).hwListeners.size
     const poll = track(consumer.poll({ timeoutMs: 5000 }))
     await settle()
-    expect(listeners()).toBe(1)
-    await produce(env, 't', 0, ['x'])
+    expect(otherListeners()).toBe(1)
+    env.clock.advance(5000)
     await settle()
-    expect(poll.settled()).toBe(true)
-    expect(listeners()).toBe(0)
+    expect(poll.value()).toEqual([])
+    await consumer.close()
+    expect(otherListeners()).toBe(0)
+    expect(env.clock.pendingTimers()).toBe(engineTimers)
+  })
+  it('the run loop keeps one deadline timer across its polls: each poll still ends at its own deadline, and the timer goes when the loop ends', async () => {
+    const env = await openEnv()
+    const consumer = env.consumer({ autoOffsetReset: 'earliest', fetchMaxWaitMs: 1000 })
+    consumer.assign([{ topic: 't', partition: 0 }])
+    const engineTimers = env.clock.pendingTimers()
+    const seen: string[] = []
+    let polls = 0
+    const originalFetch = (consumer as unknown as { fetchChunks: (...a: unknown[]) => Promise<unknown> }).fetchChunks
+    ;(consumer as unknown as { fetchChunks: (...a: unknown[]) => Promise<unknown> }).fetchChunks = function (...args: unknown[]) {
+      polls++
+      return originalFetch.apply(this, args)
+    }
+    const run = track(consumer.run({ eachMessage: ({ message }) => void seen.push(message.value!.toString()) }))
+    await settle()
+    expect(env.clock.pendingTimers()).toBe(engineTimers + 1)
+
+    env.clock.advance(400)
+    await produce(env, 't', 0, ['a'])
+    await settle()
+    expect(seen).toEqual(['a'])
+    // The second poll (deadline at 1400) waits under the timer armed for the first (due at 1000).
+    expect(env.clock.pendingTimers()).toBe(engineTimers + 1)
+    const afterData = polls
+    env.clock.advance(600)
+    await settle()
+    expect(polls).toBe(afterData) // the early timer re-armed; the poll did not end
+    expect(env.clock.pendingTimers()).toBe(engineTimers + 1)
+    env.clock.advance(399)
+    await settle()
+    expect(polls).toBe(afterData)
+    env.clock.advance(1)
+    await settle()
+    expect(polls).toBe(afterData + 1) // timed out at 1400 and polled again
+
+    await consumer.stop()
+    expect(run.settled()).toBe(true)
     expect(env.clock.pendingTimers()).toBe(engineTimers)
   })
 })
