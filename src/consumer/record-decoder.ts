@@ -20,7 +20,23 @@
  * read) is only meaningful right after the read that set it.
  */
 import { decompress } from '../codec/compression/index'
-import { MAGIC, RECORDS_OFFSET, readBatchHeader, type BatchHeader } from '../codec/record-batch'
+import {
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_LENGTH_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  readBatchHeader,
+  type BatchHeader,
+} from '../codec/record-batch'
 import { readVarlong } from '../codec/varint'
 import { CorruptRecordError, type ErrorContext } from '../errors/index'
 import type { Offset, Position } from '../util/types'
@@ -61,23 +77,27 @@ export function decodeBatch(
   target: DecodeTarget,
   into: ConsumerRecord[] = [],
 ): ConsumerRecord[] {
-  const header = readBatchHeader(buf, pos)
-  if (header.magic !== MAGIC) throw corrupt(`has magic ${header.magic}, expected ${MAGIC}`, header, pos, target)
-  const count = header.recordsCount
+  let header: BatchHeader | undefined
+  if (!isPlainHeader(buf, pos)) header = readBatchHeader(buf, pos) // throws for a header the codec refuses
+  const baseOffset = header?.baseOffset ?? readInt64(buf, pos + BASE_OFFSET_OFFSET)
+  const magic = header?.magic ?? buf.readInt8(pos + MAGIC_OFFSET)
+  if (magic !== MAGIC) throw corrupt(`has magic ${magic}, expected ${MAGIC}`, baseOffset, pos, target)
+  const count = header?.recordsCount ?? buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
   if (count === 0) return into
-  const batchEnd = pos + header.sizeInBytes
+  const batchEnd = pos + LOG_OVERHEAD + buf.readInt32BE(pos + BATCH_LENGTH_OFFSET)
   let data = buf
   let start = pos + RECORDS_OFFSET
-  if (header.compression !== 'none') {
+  if (header !== undefined && header.compression !== 'none') {
     data = decompress(header.compression, buf.subarray(start, batchEnd), maxDecompressedBytes, { ...target.context, position: pos })
     start = 0
   }
-  const dataEnd = header.compression === 'none' ? batchEnd : data.length
-  if (count < 0 || count > (dataEnd - start) / MIN_RECORD_BYTES) throw corrupt(`declares ${count} records, which cannot fit in ${dataEnd - start} bytes`, header, pos, target)
+  const dataEnd = data === buf ? batchEnd : data.length
+  if (count < 0 || count > (dataEnd - start) / MIN_RECORD_BYTES) throw corrupt(`declares ${count} records, which cannot fit in ${dataEnd - start} bytes`, baseOffset, pos, target)
   const before = into.length
   const { topic, partition } = target
-  const { baseOffset, baseTimestamp, maxTimestamp } = header
-  const logAppendTime = header.timestampType === 'LogAppendTime'
+  const baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP_OFFSET)
+  const maxTimestamp = readInt64(buf, pos + MAX_TIMESTAMP_OFFSET)
+  const logAppendTime = (buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & TIMESTAMP_TYPE_MASK) !== 0
   const bytes = new RecordBytes(data)
   let at = start
   try {
@@ -107,13 +127,42 @@ export function decodeBatch(
   } catch (e) {
     into.length = before
     if (!(e instanceof CorruptRecordError)) throw e
-    throw corrupt(`holds a corrupt record: ${e.message}`, header, pos, target, e)
+    throw corrupt(`holds a corrupt record: ${e.message}`, baseOffset, pos, target, e)
   }
   if (at !== dataEnd) {
     into.length = before
-    throw corrupt(`has ${dataEnd - at} bytes after its ${count} records (incorrect declared batch size)`, header, pos, target)
+    throw corrupt(`has ${dataEnd - at} bytes after its ${count} records (incorrect declared batch size)`, baseOffset, pos, target)
   }
   return into
+}
+
+/** Attribute bits 0-2 (the compression codec id; 0 is none) and bit 3 (the timestamp type), as in the codec. */
+const COMPRESSION_CODEC_MASK = 0x07
+const TIMESTAMP_TYPE_MASK = 0x08
+
+/**
+ * Whether the batch header at `pos` is one `readBatchHeader` accepts and the batch is uncompressed, so
+ * that `decodeBatch` can read the few fields it needs straight from the bytes. The codec's reader builds
+ * a 24-field object (about 300 bytes) per batch, and a consumer at the tail of a log decodes a batch per
+ * record or two. Any other header (compressed, truncated, an int64 field outside the safe integers) goes
+ * through `readBatchHeader`, so that its errors stay the codec's, in the codec's order.
+ */
+function isPlainHeader(buf: Buffer, pos: Position): boolean {
+  if (pos < 0 || buf.length - pos < RECORD_BATCH_OVERHEAD) return false
+  if ((buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & COMPRESSION_CODEC_MASK) !== 0) return false
+  const baseOffset = readInt64(buf, pos + BASE_OFFSET_OFFSET)
+  return (
+    Number.isSafeInteger(baseOffset) &&
+    Number.isSafeInteger(baseOffset + buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)) &&
+    Number.isSafeInteger(readInt64(buf, pos + BASE_TIMESTAMP_OFFSET)) &&
+    Number.isSafeInteger(readInt64(buf, pos + MAX_TIMESTAMP_OFFSET)) &&
+    Number.isSafeInteger(readInt64(buf, pos + PRODUCER_ID_OFFSET))
+  )
+}
+
+/** A big-endian int64 as a number (exact when it is a safe integer, which `isPlainHeader` checks). */
+function readInt64(buf: Buffer, at: Position): number {
+  return buf.readInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4)
 }
 
 /**
@@ -211,6 +260,6 @@ function pastEnd(end: Position): CorruptRecordError {
   return new CorruptRecordError(`a varint runs past the end of its record (byte ${end})`)
 }
 
-function corrupt(problem: string, header: BatchHeader, pos: Position, target: DecodeTarget, cause?: unknown): CorruptRecordError {
-  return new CorruptRecordError(`Record batch at offset ${header.baseOffset} ${problem}`, { ...target.context, position: pos, baseOffset: header.baseOffset }, cause)
+function corrupt(problem: string, baseOffset: Offset, pos: Position, target: DecodeTarget, cause?: unknown): CorruptRecordError {
+  return new CorruptRecordError(`Record batch at offset ${baseOffset} ${problem}`, { ...target.context, position: pos, baseOffset }, cause)
 }
