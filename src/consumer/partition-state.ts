@@ -54,6 +54,11 @@ export class PartitionState {
   batchIndex = 0
   /** lastOffset + 1 of the current batch: the fetch position once its records are exhausted. */
   batchNextOffset: Offset = 0
+  /**
+   * The run loop's `pause` for this partition's payloads (run-loop.ts), made at its first delivery: one
+   * per assigned partition rather than one per poll. A consumer has one run loop, so it never changes.
+   */
+  runPause: (() => () => void) | undefined = undefined
   /** The log whose high watermark `watch` listens to, and how to stop listening. */
   private watched: PartitionLog | undefined = undefined
   private unsubscribe: (() => void) | undefined = undefined

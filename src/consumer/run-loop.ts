@@ -192,11 +192,17 @@ export class RunLoop {
     if (isCurrent(chunk) && chunk.state.position !== chunk.nextOffset) giveBack(chunk)
   }
 
+  /** The payloads' `pause` for the chunk's partition: made once per assigned partition, not per poll. */
   private pauser(chunk: FetchedChunk): () => () => void {
-    const tp = [{ topic: chunk.state.topic, partition: chunk.state.partition }]
+    const state = chunk.state
+    return (state.runPause ??= this.makePauser({ topic: state.topic, partition: state.partition }))
+  }
+
+  private makePauser(tp: TopicPartition): () => () => void {
+    const tps = [tp]
     return () => {
-      this.control.pause(tp)
-      return () => this.control.resume(tp)
+      this.control.pause(tps)
+      return () => this.control.resume(tps)
     }
   }
 }
