@@ -139,8 +139,23 @@ export class RunLoop {
           const chunk = chunks[c]!
           try {
             if (!this.keepGoing) giveBack(chunk)
-            else if (handlers.eachMessage !== undefined) await this.eachMessage(chunk, handlers.eachMessage)
-            else await this.eachBatch(chunk, handlers.eachBatch, handlers.autoResolve)
+            else if (handlers.eachMessage === undefined) await this.eachBatch(chunk, handlers.eachBatch, handlers.autoResolve)
+            else {
+              // eachMessage, inline rather than an async method per chunk: at the tail of a log a poll
+              // returns a record or two, and each async call is a promise and a suspended frame more.
+              const { topic, partition } = chunk.state
+              const records = chunk.records
+              const pause = this.pauser(chunk)
+              for (let i = 0; i < records.length; i++) {
+                if (!this.keepGoing) {
+                  giveBack(chunk)
+                  break
+                }
+                if (!mayDeliver(chunk)) break
+                await handlers.eachMessage({ topic, partition, message: records[i]!, heartbeat: this.heartbeat, pause })
+                markDelivered(chunk, i)
+              }
+            }
           } catch (e) {
             for (let rest = c; rest < chunks.length; rest++) giveBack(chunks[rest]!)
             throw e
@@ -149,18 +164,6 @@ export class RunLoop {
       }
     } finally {
       this.source.idle()
-    }
-  }
-
-  private async eachMessage(chunk: FetchedChunk, handler: NonNullable<RunOptions['eachMessage']>): Promise<void> {
-    const { topic, partition } = chunk.state
-    const records = chunk.records
-    const pause = this.pauser(chunk)
-    for (let i = 0; i < records.length; i++) {
-      if (!this.keepGoing) return giveBack(chunk)
-      if (!mayDeliver(chunk)) return
-      await handler({ topic, partition, message: records[i]!, heartbeat: this.heartbeat, pause })
-      markDelivered(chunk, i)
     }
   }
 
