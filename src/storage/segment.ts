@@ -358,7 +358,9 @@ export class LogSegment {
     const validBytes = end.position
     if (validBytes < fileSize) this.log().truncate(validBytes)
     this.size = validBytes
-    this.timeIndex.maybeAppend(this.largestTimestamp, this.offsetOfMaxTimestamp)
+    // As at a roll: a segment without timestamped batches (an empty active segment, say) gets no final
+    // entry; the time index would take (-1, baseOffset - 1), which every later check reads as corrupt.
+    if (this.largestTimestamp >= 0) this.timeIndex.maybeAppend(this.largestTimestamp, this.offsetOfMaxTimestamp)
     this.writePendingIndexEntries()
     this.indexesChecked = true
     return { validBytes, truncatedBytes: fileSize - validBytes, lastOffset, ...(problem !== undefined && { problem }) }
