@@ -187,6 +187,8 @@ export class PartitionLog {
     this.hw = { offset: this._logEndOffset, segment: active, position: active.size }
     if (this._recoveryPoint < this._logEndOffset) {
       for (const s of this.segments.slice(this.segmentIndexFor(this._recoveryPoint))) this.unflushedSegments.add(s)
+      // Their names may be in the page cache only, too (segments rolled after the last directory fsync).
+      this.directoryDirty = true
     }
     this.producerState = new ProducerStateManager(this.fs, this.dir, this.context, () => ({
       segments: this.segments,

@@ -34,4 +34,20 @@ describe('review: recovery', () => {
     expect(again.offsetForTimestamp(1_700_000_001_010)?.offset).toBe(6)
     await again.close()
   })
+
+  it('after a process crash, open makes the names of segments rolled since the last directory fsync durable: a flush then survives a machine crash', async () => {
+    const fs = await durableFs()
+    const log = await openLog(fs, '/d/t-0', { config: { durability: 'fsync', segmentBytes: 5000 } })
+    for (let i = 0; i < 6; i++) log.append(batchOf([VALUE, VALUE]))
+    expect(log.segmentList.length).toBeGreaterThan(2)
+    // The process dies before any flush: data and new names are in the page cache only.
+    const survivor = fs.processCrash()
+    const reopened = await openLog(survivor, '/d/t-0', { config: { durability: 'fsync', segmentBytes: 5000 } })
+    expect(reopened.logEndOffset).toBe(12)
+    await reopened.flush()
+    const afterMachineCrash = await openLog(survivor.crash(), '/d/t-0', { config: { durability: 'fsync', segmentBytes: 5000 } })
+    expect(afterMachineCrash.logEndOffset).toBe(12)
+    expect(readAll(afterMachineCrash).map((r) => r.offset)).toEqual(Array.from({ length: 12 }, (_, i) => i))
+    await afterMachineCrash.close()
+  })
 })
