@@ -94,6 +94,9 @@ export async function swapSegments(log: PartitionLog, oldSegments: readonly LogS
  */
 export function discardUncommitted(fs: FileSystem, cleaned: readonly LogSegment[]): void {
   const files = cleaned.flatMap((s) => {
+    // Unwritten index entries of files about to go are dropped: writing them at close could fail (a
+    // full disk, often why the round failed) and leave the files behind.
+    s.discardPendingIndexEntries()
     s.close()
     return s.files()
   })

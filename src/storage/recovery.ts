@@ -312,6 +312,8 @@ function dropIndexes(fs: FileSystem, dir: string, base: Offset): void {
 }
 
 export function deleteSegmentFiles(fs: FileSystem, segment: LogSegment): void {
+  // Closing writes pending index entries; for files about to go that is a write that can only fail.
+  segment.discardPendingIndexEntries()
   segment.close()
   for (const p of segment.files()) fs.unlink(p)
 }

@@ -434,6 +434,12 @@ export class LogSegment {
     this.timeIndex.file.writePending()
   }
 
+  /** Drops the index entries not written yet, unwritten: the segment's files are about to be deleted. */
+  discardPendingIndexEntries(): void {
+    this.offsetIndex.file.discardPending()
+    this.timeIndex.file.discardPending()
+  }
+
   /**
    * fsync of `.log`, and of the indexes when `withIndexes`. The active segment's indexes need no
    * fsync: recovery rebuilds the indexes of every segment from the recovery point on. A rolled segment's

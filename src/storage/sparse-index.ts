@@ -137,6 +137,14 @@ export class SparseIndexFile {
   }
 
   /**
+   * Forgets the pending entries without writing them: the file is about to be deleted, and a write
+   * that fails then (a full disk) must not stop the deletion.
+   */
+  discardPending(): void {
+    if (this.count > this.written) this.count = this.written
+  }
+
+  /**
    * Forgets the entries past `entries` (undoing the index part of a failed append). The count drops at
    * once; the file is cut if it can be, and if it cannot, the stale tail is overwritten by the next
    * append (writes go to `entries × entrySize`) or caught by the sanity check on the next load.
