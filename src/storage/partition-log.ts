@@ -822,7 +822,17 @@ export class PartitionLog {
    */
   private async closeNow(): Promise<void> {
     this.flushTimer?.cancel()
-    this.activeSegment.onBecomeInactive()
+    // Writing the active segment's pending index entries can fail (a full disk). The records still
+    // matter more than their index: the entries are dropped (the file keeps a valid prefix), the log
+    // is still fsynced and closed, and close then rejects, so the engine records no clean shutdown and
+    // the next open recovers (and re-indexes) this segment.
+    let indexFailure: unknown
+    try {
+      this.activeSegment.onBecomeInactive()
+    } catch (e) {
+      indexFailure = e
+      this.activeSegment.discardPendingIndexEntries()
+    }
     this.unflushedSegments.add(this.activeSegment)
     while (this._recoveryPoint < this._logEndOffset || this.unflushedSegments.size > 0 || this.directoryDirty || this.flushing) {
       await this.flush()
@@ -840,6 +850,7 @@ export class PartitionLog {
       }
     }
     this.finishClose()
+    if (indexFailure !== undefined) throw this.withContext(indexFailure)
   }
 
   private finishClose(): void {

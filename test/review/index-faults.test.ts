@@ -57,4 +57,27 @@ describe('review: index write faults', () => {
     expect(readAll(again).map((r) => r.offset)).toEqual(Array.from({ length: 80 }, (_, i) => i))
     await again.close()
   })
+
+  it('ENOSPC writing pending index entries at close: the records are still fsynced and the log is closed', async () => {
+    const fs = new MemoryFileSystem()
+    // 'none': nothing was fsynced before close, so only close's own flush can make the records durable.
+    const log = await openLog(fs, '/d/t-0', { config: { durability: 'none' } })
+    // The engine makes the partition directory itself durable; a bare log leaves that to its caller.
+    for (const dir of ['/', '/d']) await fs.syncDir(dir)
+    for (let i = 0; i < 20; i++) log.append(batchOf([VALUE, VALUE, VALUE, VALUE]), { deepValidation: false })
+    const clear = fs.injectFault({ op: 'write', pathIncludes: '.index', errno: 'ENOSPC' })
+    await expect(log.close()).rejects.toMatchObject({ code: 'ERR_NO_SPACE' })
+    expect(() => log.append(batchOf([VALUE]))).toThrow(expect.objectContaining({ code: 'ERR_CLOSED' }))
+    clear()
+    const again = await openLog(fs.crash(), '/d/t-0', { config: { durability: 'none' } })
+    expect(readAll(again).map((r) => r.offset)).toEqual(Array.from({ length: 80 }, (_, i) => i))
+    expect(recordsAtEveryIndexEntry(again)).toBe(true)
+    await again.close()
+  })
 })
+
+/** Every offset-index entry of every segment points at the batch holding its offset. */
+function recordsAtEveryIndexEntry(log: Awaited<ReturnType<typeof openLog>>): boolean {
+  for (const o of [0, 17, 41, 79]) if (log.read(o, 10).records.readBigInt64BE(0) > BigInt(o)) return false
+  return true
+}
