@@ -32,6 +32,7 @@ import {
   decodeRecords,
   encodeRecordBatch,
   readBatchHeader,
+  writeInt64,
   type Record,
 } from '../codec/record-batch'
 import { compress } from '../codec/compression/index'
@@ -196,9 +197,7 @@ export class BatchFilter {
     }
     buf.copy(batch, 0, pos, pos + RECORDS_OFFSET)
     batch.writeInt32BE(batch.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET)
-    // int64 as two words: exact for any timestamp below 2^53, without a BigInt per batch.
-    batch.writeInt32BE(Math.floor(maxTimestamp / 0x1_0000_0000), MAX_TIMESTAMP_OFFSET)
-    batch.writeUInt32BE(((maxTimestamp % 0x1_0000_0000) + 0x1_0000_0000) % 0x1_0000_0000, MAX_TIMESTAMP_OFFSET + 4)
+    writeInt64(batch, MAX_TIMESTAMP_OFFSET, maxTimestamp) // two int32 writes, no BigInt per batch
     batch.writeInt32BE(kept, RECORDS_COUNT_OFFSET)
     batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET)
     return batch

@@ -43,6 +43,7 @@ import {
   RECORD_BATCH_OVERHEAD,
   batchSizeAt,
   readBaseOffset,
+  readInt64Number,
   readLastOffset,
   readMaxTimestamp,
   validateBatch,
@@ -57,7 +58,7 @@ import type { CleanableRange, CompactionConfig } from './cleanable'
 import { CleaningAborted } from './cleaner-state'
 import type { FileDeleter } from './file-deleter'
 import type { OffsetMap } from './offset-map'
-import { RecordCursor, batchFacts, emptyFacts, readInt64Number, recordsOf, type RecordsView } from './record-cursor'
+import { RecordCursor, batchFacts, emptyFacts, recordsOf, type RecordsView } from './record-cursor'
 import { ChunkBuffer, SegmentReader } from './segment-reader'
 import { RECORDS_PER_CHECK, type SliceBudget } from './slice-budget'
 import { discardUncommitted, swapSegments } from './swap'

@@ -18,6 +18,7 @@ import {
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
   readBaseOffset,
+  readInt64Number,
   readMaxTimestamp,
 } from '../codec/record-batch'
 import { decompress, compressionCodecFromId, type CompressionCodec } from '../codec/compression/index'
@@ -72,14 +73,6 @@ export function batchFacts(buf: Buffer, pos: Position, into?: BatchFacts): Batch
 
 export function emptyFacts(): BatchFacts {
   return { baseOffset: 0, attributes: 0, isControl: false, hasDeleteHorizon: false, logAppendTime: false, baseTimestamp: 0.5, maxTimestamp: 0.5, count: 0 }
-}
-
-/**
- * The int64 at `at` as a number (exact within the safe integer range, like `Number(readBigInt64BE)`,
- * without allocating a BigInt per call).
- */
-export function readInt64Number(buf: Buffer, at: Position): number {
-  return buf.readInt32BE(at) * 0x1_0000_0000 + buf.readUInt32BE(at + 4)
 }
 
 /**

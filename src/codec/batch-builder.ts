@@ -50,6 +50,7 @@ import {
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
   decodeRecords,
+  writeInt64,
   type Record,
 } from './record-batch'
 import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint'
@@ -294,13 +295,6 @@ function allocateBatch(recordsSectionBytes: number): Buffer {
   if (size - LOG_OVERHEAD > INT32_MAX) throw new RecordTooLargeError(`A batch of ${size} bytes exceeds the int32 batchLength field`)
   // Uninitialised: the header and the compressed records write every byte.
   return Buffer.allocUnsafe(size)
-}
-
-/** Writes a safe integer as int64: the high word by floor division, so negative values come out right. */
-function writeInt64(buf: Buffer, at: number, value: number): void {
-  const high = Math.floor(value / 2 ** 32)
-  buf.writeInt32BE(high, at)
-  buf.writeUInt32BE(value - high * 2 ** 32, at + 4)
 }
 
 function requireInteger(name: string, value: number, min: number, max: number): void {

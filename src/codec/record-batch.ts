@@ -858,7 +858,7 @@ function codecOf(attributes: number, buf: Buffer, pos: Position, context: ErrorC
 
 /** Reads an int64 that must be a safe integer; `batchPos` locates the batch in the error. */
 function readInt64(buf: Buffer, at: number, field: string, batchPos: Position): number {
-  const value = buf.readInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4)
+  const value = readInt64Number(buf, at)
   if (!Number.isSafeInteger(value)) {
     throw new CorruptRecordError(`The ${field} of the batch at position ${batchPos} is outside the safe integer range`, {
       position: batchPos,
@@ -877,8 +877,16 @@ function safeSum(base: number, delta: number, field: string, batchPos: Position)
   return value
 }
 
+/**
+ * The big-endian int64 at `at` as a number, unchecked: exact when it is a safe integer, which the
+ * caller checks or knows (two int32 reads; no BigInt per call, unlike `Number(readBigInt64BE)`).
+ */
+export function readInt64Number(buf: Buffer, at: Position): number {
+  return buf.readInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4)
+}
+
 /** Writes a safe integer as int64: the high word by floor division, so negative values come out right. */
-function writeInt64(buf: Buffer, at: number, value: number): void {
+export function writeInt64(buf: Buffer, at: Position, value: number): void {
   const high = Math.floor(value / 2 ** 32)
   buf.writeInt32BE(high, at)
   buf.writeUInt32BE(value - high * 2 ** 32, at + 4)
@@ -888,7 +896,7 @@ function writeInt64(buf: Buffer, at: number, value: number): void {
 function batchContext(buf: Buffer, pos: Position, context: ErrorContext): ErrorContext {
   const extra: ErrorContext = { position: pos }
   if (buf.length - pos >= BASE_OFFSET_LENGTH) {
-    const baseOffset = buf.readInt32BE(pos) * 2 ** 32 + buf.readUInt32BE(pos + 4)
+    const baseOffset = readInt64Number(buf, pos + BASE_OFFSET_OFFSET)
     if (Number.isSafeInteger(baseOffset)) extra.baseOffset = baseOffset
   }
   return { ...extra, ...context }

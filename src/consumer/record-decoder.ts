@@ -35,6 +35,7 @@ import {
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
   readBatchHeader,
+  readInt64Number,
   type BatchHeader,
 } from '../codec/record-batch'
 import { readVarlong } from '../codec/varint'
@@ -79,7 +80,7 @@ export function decodeBatch(
 ): ConsumerRecord[] {
   let header: BatchHeader | undefined
   if (!isPlainHeader(buf, pos)) header = readBatchHeader(buf, pos) // throws for a header the codec refuses
-  const baseOffset = header?.baseOffset ?? readInt64(buf, pos + BASE_OFFSET_OFFSET)
+  const baseOffset = header?.baseOffset ?? readInt64Number(buf, pos + BASE_OFFSET_OFFSET)
   const magic = header?.magic ?? buf.readInt8(pos + MAGIC_OFFSET)
   if (magic !== MAGIC) throw corrupt(`has magic ${magic}, expected ${MAGIC}`, baseOffset, pos, target)
   const count = header?.recordsCount ?? buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
@@ -95,8 +96,8 @@ export function decodeBatch(
   if (count < 0 || count > (dataEnd - start) / MIN_RECORD_BYTES) throw corrupt(`declares ${count} records, which cannot fit in ${dataEnd - start} bytes`, baseOffset, pos, target)
   const before = into.length
   const { topic, partition } = target
-  const baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP_OFFSET)
-  const maxTimestamp = readInt64(buf, pos + MAX_TIMESTAMP_OFFSET)
+  const baseTimestamp = readInt64Number(buf, pos + BASE_TIMESTAMP_OFFSET)
+  const maxTimestamp = readInt64Number(buf, pos + MAX_TIMESTAMP_OFFSET)
   const logAppendTime = (buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & TIMESTAMP_TYPE_MASK) !== 0
   const bytes = new RecordBytes(data)
   let at = start
@@ -150,19 +151,14 @@ const TIMESTAMP_TYPE_MASK = 0x08
 function isPlainHeader(buf: Buffer, pos: Position): boolean {
   if (pos < 0 || buf.length - pos < RECORD_BATCH_OVERHEAD) return false
   if ((buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & COMPRESSION_CODEC_MASK) !== 0) return false
-  const baseOffset = readInt64(buf, pos + BASE_OFFSET_OFFSET)
+  const baseOffset = readInt64Number(buf, pos + BASE_OFFSET_OFFSET)
   return (
     Number.isSafeInteger(baseOffset) &&
     Number.isSafeInteger(baseOffset + buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET)) &&
-    Number.isSafeInteger(readInt64(buf, pos + BASE_TIMESTAMP_OFFSET)) &&
-    Number.isSafeInteger(readInt64(buf, pos + MAX_TIMESTAMP_OFFSET)) &&
-    Number.isSafeInteger(readInt64(buf, pos + PRODUCER_ID_OFFSET))
+    Number.isSafeInteger(readInt64Number(buf, pos + BASE_TIMESTAMP_OFFSET)) &&
+    Number.isSafeInteger(readInt64Number(buf, pos + MAX_TIMESTAMP_OFFSET)) &&
+    Number.isSafeInteger(readInt64Number(buf, pos + PRODUCER_ID_OFFSET))
   )
-}
-
-/** A big-endian int64 as a number (exact when it is a safe integer, which `isPlainHeader` checks). */
-function readInt64(buf: Buffer, at: Position): number {
-  return buf.readInt32BE(at) * 2 ** 32 + buf.readUInt32BE(at + 4)
 }
 
 /**
