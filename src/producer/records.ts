@@ -14,8 +14,7 @@
  * `bufferMemory` accounts each record at `maxRecordSizeInBatch`, an upper bound of its bytes in any
  * batch, reserved for the whole call at once.
  */
-import { bytesFieldSize, maxRecordSizeInBatch, type BuilderBytes, type BuilderHeader } from '../codec/batch-builder'
-import { sizeOfVarint } from '../codec/varint'
+import { maxRecordSizeInBatch, recordFieldsSize, type BuilderBytes, type BuilderHeader } from '../codec/batch-builder'
 import { describeValue, InvalidArgumentError, type ErrorContext } from '../errors/index'
 import type { Offset, TimestampMs } from '../util/types'
 
@@ -146,20 +145,14 @@ export class CheckedRecords {
     const rawKey = r.key
     const key = rawKey === undefined || rawKey === null ? null : checkBytes(rawKey, 'key', topic, index)
     const valueBytes = value === null ? null : checkBytes(value, 'value', topic, index)
-    let fieldsBytes = bytesFieldSize(key) + bytesFieldSize(valueBytes)
     const rawHeaders = r.headers
-    if (rawHeaders === undefined || rawHeaders === null) {
-      fieldsBytes += 1 // header count 0
-    } else {
-      const headers = toHeaders(rawHeaders, topic, index)
-      fieldsBytes += sizeOfVarint(headers.length)
-      for (const h of headers) {
-        const keyBytes = Buffer.byteLength(h.key, 'utf8')
-        fieldsBytes += sizeOfVarint(keyBytes) + keyBytes + bytesFieldSize(h.value)
-      }
+    let headers: BuilderHeader[] | undefined
+    if (rawHeaders !== undefined && rawHeaders !== null) {
+      headers = toHeaders(rawHeaders, topic, index)
       this.headers ??= new Array<BuilderHeader[] | undefined>(this.count)
       this.headers[at] = headers
     }
+    const fieldsBytes = recordFieldsSize(key, valueBytes, headers)
     const rawTimestamp = r.timestamp
     const timestamp = rawTimestamp === undefined ? now : rawTimestamp
     if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp) || timestamp < 0) {
