@@ -222,18 +222,17 @@ export class BatchBuilder {
     requireInteger('producerEpoch', producerEpoch, -1, INT16_MAX)
     requireInteger('baseSequence', baseSequence, -1, INT32_MAX)
     this.built = true
-    let batch: Buffer
-    if (codec === 'none') {
-      batch = this.buf
-    } else {
-      const compressed = compress(codec, this.buf.subarray(RECORDS_OFFSET, this.pos))
-      batch = allocateBatch(compressed.length)
+    const compressed = codec === 'none' ? undefined : compress(codec, this.buf.subarray(RECORDS_OFFSET, this.pos))
+    const size = compressed === undefined ? this.pos : RECORD_BATCH_OVERHEAD + compressed.length
+    if (size - LOG_OVERHEAD > INT32_MAX) throw new RecordTooLargeError(`A batch of ${size} bytes exceeds the int32 batchLength field`)
+    let batch = this.buf
+    if (compressed !== undefined) {
+      // Uninitialised: the header and the compressed records write every byte.
+      batch = Buffer.allocUnsafe(size)
       compressed.copy(batch, RECORDS_OFFSET)
     }
-    const size = codec === 'none' ? this.pos : batch.length
-    if (size - LOG_OVERHEAD > INT32_MAX) throw new RecordTooLargeError(`A batch of ${size} bytes exceeds the int32 batchLength field`)
     this.writeHeader(batch, size, compressionCodecId(codec), producerId, producerEpoch, baseSequence)
-    if (codec !== 'none') return batch
+    if (compressed !== undefined) return batch
     // More than half of the buffer unused (a batch closed early): keep a right-sized copy instead.
     if (this.buf.length - size > size) return Buffer.from(this.buf.subarray(0, size))
     return this.buf.subarray(0, size)
@@ -288,13 +287,6 @@ function writeBytesField(buf: Buffer, pos: number, bytes: BuilderBytes): number 
   pos = writeVarint(buf, pos, bytes.length)
   buf.set(bytes, pos)
   return pos + bytes.length
-}
-
-function allocateBatch(recordsSectionBytes: number): Buffer {
-  const size = RECORD_BATCH_OVERHEAD + recordsSectionBytes
-  if (size - LOG_OVERHEAD > INT32_MAX) throw new RecordTooLargeError(`A batch of ${size} bytes exceeds the int32 batchLength field`)
-  // Uninitialised: the header and the compressed records write every byte.
-  return Buffer.allocUnsafe(size)
 }
 
 function requireInteger(name: string, value: number, min: number, max: number): void {
