@@ -15,8 +15,12 @@
 import {
   ATTRIBUTES_OFFSET,
   BASE_TIMESTAMP_OFFSET,
+  COMPRESSION_CODEC_MASK,
+  CONTROL_FLAG_MASK,
+  DELETE_HORIZON_FLAG_MASK,
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
+  TIMESTAMP_TYPE_MASK,
   readBaseOffset,
   readInt64Number,
   readMaxTimestamp,
@@ -25,11 +29,6 @@ import { decompress, compressionCodecFromId, type CompressionCodec } from '../co
 import { readVarint, readVarlong, type Cursor } from '../codec/varint'
 import { CorruptRecordError, type ErrorContext } from '../errors/index'
 import type { Offset, Position, TimestampMs } from '../util/types'
-
-const CODEC_MASK = 0x07
-const LOG_APPEND_TIME_MASK = 0x08
-const CONTROL_MASK = 0x20
-const DELETE_HORIZON_MASK = 0x40
 
 /** The records section of a batch, decompressed if needed. */
 export interface RecordsView {
@@ -62,9 +61,9 @@ export function batchFacts(buf: Buffer, pos: Position, into?: BatchFacts): Batch
   const facts = into ?? emptyFacts()
   facts.baseOffset = readBaseOffset(buf, pos)
   facts.attributes = attributes
-  facts.isControl = (attributes & CONTROL_MASK) !== 0
-  facts.hasDeleteHorizon = (attributes & DELETE_HORIZON_MASK) !== 0
-  facts.logAppendTime = (attributes & LOG_APPEND_TIME_MASK) !== 0
+  facts.isControl = (attributes & CONTROL_FLAG_MASK) !== 0
+  facts.hasDeleteHorizon = (attributes & DELETE_HORIZON_FLAG_MASK) !== 0
+  facts.logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0
   facts.baseTimestamp = readInt64Number(buf, pos + BASE_TIMESTAMP_OFFSET)
   facts.maxTimestamp = readMaxTimestamp(buf, pos)
   facts.count = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
@@ -81,9 +80,9 @@ export function emptyFacts(): BatchFacts {
  */
 export function recordsOf(buf: Buffer, pos: Position, size: number, maxDecompressedBytes: number, context: ErrorContext, into?: RecordsView): RecordsView {
   const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET)
-  const codec = compressionCodecFromId(attributes & CODEC_MASK)
+  const codec = compressionCodecFromId(attributes & COMPRESSION_CODEC_MASK)
   const count = buf.readInt32BE(pos + RECORDS_COUNT_OFFSET)
-  if (codec === undefined) throw new CorruptRecordError(`Batch at offset ${readBaseOffset(buf, pos)} has unknown compression ${attributes & CODEC_MASK}`, context)
+  if (codec === undefined) throw new CorruptRecordError(`Batch at offset ${readBaseOffset(buf, pos)} has unknown compression ${attributes & COMPRESSION_CODEC_MASK}`, context)
   const view = into ?? { data: buf, start: 0, end: 0, count: 0, codec }
   view.count = count
   view.codec = codec

@@ -94,11 +94,12 @@ export const MAGIC = 2
 
 assert(RECORD_BATCH_OVERHEAD === 61 && LOG_OVERHEAD === 12, 'RecordBatch v2 header layout')
 
-const COMPRESSION_CODEC_MASK = 0x07
-const TIMESTAMP_TYPE_MASK = 0x08
+// Attribute bits; exported for readers that test a bit without decoding the whole header.
+export const COMPRESSION_CODEC_MASK = 0x07
+export const TIMESTAMP_TYPE_MASK = 0x08
 const TRANSACTIONAL_FLAG_MASK = 0x10
-const CONTROL_FLAG_MASK = 0x20
-const DELETE_HORIZON_FLAG_MASK = 0x40
+export const CONTROL_FLAG_MASK = 0x20
+export const DELETE_HORIZON_FLAG_MASK = 0x40
 /** The attribute bits Kafka defines; `computeAttributes` writes no others. */
 const KNOWN_ATTRIBUTES_MASK = 0x7f
 

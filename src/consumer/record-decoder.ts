@@ -25,6 +25,7 @@ import {
   BASE_OFFSET_OFFSET,
   BASE_TIMESTAMP_OFFSET,
   BATCH_LENGTH_OFFSET,
+  COMPRESSION_CODEC_MASK,
   LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
   MAGIC,
@@ -34,6 +35,7 @@ import {
   RECORD_BATCH_OVERHEAD,
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
+  TIMESTAMP_TYPE_MASK,
   readBatchHeader,
   readInt64Number,
   type BatchHeader,
@@ -136,10 +138,6 @@ export function decodeBatch(
   }
   return into
 }
-
-/** Attribute bits 0-2 (the compression codec id; 0 is none) and bit 3 (the timestamp type), as in the codec. */
-const COMPRESSION_CODEC_MASK = 0x07
-const TIMESTAMP_TYPE_MASK = 0x08
 
 /**
  * Whether the batch header at `pos` is one `readBatchHeader` accepts and the batch is uncompressed, so
