@@ -358,10 +358,7 @@ export class LogSegment {
     const validBytes = end.position
     if (validBytes < fileSize) this.log().truncate(validBytes)
     this.size = validBytes
-    // As at a roll: a segment without timestamped batches (an empty active segment, say) gets no final
-    // entry; the time index would take (-1, baseOffset - 1), which every later check reads as corrupt.
-    if (this.largestTimestamp >= 0) this.timeIndex.maybeAppend(this.largestTimestamp, this.offsetOfMaxTimestamp)
-    this.writePendingIndexEntries()
+    this.writeFinalIndexEntries() // as at a roll
     this.indexesChecked = true
     return { validBytes, truncatedBytes: fileSize - validBytes, lastOffset, ...(problem !== undefined && { problem }) }
   }
@@ -424,12 +421,17 @@ export class LogSegment {
 
   /** Called when the segment stops being the active one: writes the final time-index entry. */
   onBecomeInactive(): void {
-    if (this.largestTimestamp >= 0) this.timeIndex.maybeAppend(this.largestTimestamp, this.offsetOfMaxTimestamp)
-    this.writePendingIndexEntries()
+    this.writeFinalIndexEntries()
   }
 
-  /** Writes the index entries appended in memory since the last write (see sparse-index.ts). */
-  writePendingIndexEntries(): void {
+  /**
+   * Appends the final time-index entry (the segment's largest timestamp), then writes every index entry
+   * still pending in memory (see sparse-index.ts). A segment without timestamped batches (an empty
+   * active segment, say) gets no final entry: the time index would take (-1, baseOffset - 1), which
+   * every later check reads as corrupt.
+   */
+  private writeFinalIndexEntries(): void {
+    if (this.largestTimestamp >= 0) this.timeIndex.maybeAppend(this.largestTimestamp, this.offsetOfMaxTimestamp)
     this.offsetIndex.file.writePending()
     this.timeIndex.file.writePending()
   }
