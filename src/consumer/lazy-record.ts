@@ -1,22 +1,22 @@
 /**
  * The ConsumerRecord a consumer hands out: offset and timestamp decoded at poll time, key, value and
- * headers made on first access. A scan that reads only values pays for one object and one value view
- * per record; before, every record also paid for a key view and the decoding of its headers, which
- * together cost about as much as the record itself (measured on Node 20 with 100-byte values).
+ * headers made on first access. Why lazy: a scan that reads only values then pays for one object and
+ * one value view per record; making the key view and decoding the headers of every record as well
+ * cost about as much again (measured on Node 20 with 100-byte values).
  *
- * What stays as it was:
+ * Guarantees:
  * - `key`, `value` and header values are views of the read (buffer-view.ts), made once and cached, so a
  *   second access returns the same Buffer, and they stay valid for as long as the application holds the
  *   record or the view: the bytes under them are never reused or rewritten (PartitionLog.read returns a
  *   new Buffer per read to the consumer, and a decompressed batch is a new Buffer too).
- * - A corrupt record is still ERR_CORRUPT_RECORD from the poll that reaches its batch: record-decoder.ts
+ * - A corrupt record is ERR_CORRUPT_RECORD from the poll that reaches its batch: record-decoder.ts
  *   walks every field of every record (lengths, varints, header counts) before it makes the records, so
  *   the accessors here read fields that are known to be well-formed and cannot fail.
- * - The fields can be assigned, as on the plain objects records were before.
+ * - Every field can be assigned, as on a plain object.
  *
- * What changed: `key`, `value` and `headers` are accessors on the prototype, not own properties. Own
+ * Shape: `key`, `value` and `headers` are accessors on the prototype, not own properties. Own
  * enumerable properties are `topic`, `partition`, `offset` and `timestamp`; `JSON.stringify` (through
- * `toJSON`) and `util.inspect` still show all seven fields, but `{ ...record }`, `Object.keys` and
+ * `toJSON`) and `util.inspect` show all seven fields, but `{ ...record }`, `Object.keys` and
  * `structuredClone` see only those four. The private fields (`#…`) are invisible to all of them.
  */
 import type { RecordHeader } from '../codec/record-batch'
