@@ -6,7 +6,9 @@
  * external memory, and allocating 128 MiB of it in the middle of appends started a major GC (measured:
  * 10 ms to allocate, then 38 ms of incremental marking in steps up to 16 ms, and two 5–14 ms
  * scavenges); a SharedArrayBuffer of the same size allocates in microseconds and starts no GC. Its
- * pages are untouched, and not resident, until a region uses them. It holds `slots = floor(memoryBytes / 24)` slots of six int32 words:
+ * pages are untouched, and not resident, until a region uses them.
+ *
+ * It holds `slots = floor(memoryBytes / 24)` slots of six int32 words:
  *
  *   word  field
  *   0..3  the key's 128-bit digest (key-hash.ts); the key itself is never stored

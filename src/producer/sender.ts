@@ -111,8 +111,9 @@ export class Sender {
   /**
    * Builds the head batch of `q` for its first attempt (its records are already in its buffer): stamps
    * the producer id, epoch and sequence, compresses with the topic's codec (or the producer's), and
-   * checks the size against what the topic and `maxRequestSize` accept. A batch that came out too large is split in two (Kafka splits on
-   * MESSAGE_TOO_LARGE too); a single record that does is refused, with nothing written.
+   * checks the size against what the topic and `maxRequestSize` accept. A batch that came out too
+   * large is split in two (Kafka splits on MESSAGE_TOO_LARGE too); a single record that does is
+   * refused, with nothing written.
    */
   private prepare(q: PartitionQueue, batch: ProducerBatch): Preparation {
     const now = this.host.clock.now()
