@@ -23,9 +23,8 @@
  * around (for retries, or while waiting for an fsync) never pins much more memory than its bytes.
  */
 import { assert } from '../util/assert'
-import { InvalidArgumentError, RecordTooLargeError } from '../errors/index'
 import type { TimestampMs } from '../util/types'
-import { compress, compressionCodecId, isCompressionCodec, type CompressionCodec } from './compression/index'
+import { compress, compressionCodecId, type CompressionCodec } from './compression/index'
 import { crc32c } from './crc32c'
 import {
   ATTRIBUTES_OFFSET,
@@ -49,6 +48,9 @@ import {
   RECORD_BATCH_OVERHEAD,
   RECORDS_COUNT_OFFSET,
   RECORDS_OFFSET,
+  checkBatchLength,
+  checkedCompressionCodec,
+  checkProducerFields,
   decodeRecords,
   writeInt64,
   type Record,
@@ -75,7 +77,6 @@ export interface BuildOptions {
   baseSequence?: number
 }
 
-const INT16_MAX = 0x7fff
 const INT32_MAX = 0x7fffffff
 const NO_HEADERS: readonly BuilderHeader[] = Object.freeze([])
 
@@ -213,18 +214,15 @@ export class BatchBuilder {
   build(options: BuildOptions = {}): Buffer {
     assert(!this.built, 'a batch is built once')
     assert(this.count > 0, 'a producer batch has at least one record')
-    const codec = options.compression ?? 'none'
-    if (!isCompressionCodec(codec)) throw new InvalidArgumentError(`Unknown compression codec ${JSON.stringify(codec)}`)
+    const codec = checkedCompressionCodec(options.compression ?? 'none')
     const producerId = options.producerId ?? NO_PRODUCER_ID
     const producerEpoch = options.producerEpoch ?? NO_PRODUCER_EPOCH
     const baseSequence = options.baseSequence ?? NO_SEQUENCE
-    requireInteger('producerId', producerId, -1, Number.MAX_SAFE_INTEGER)
-    requireInteger('producerEpoch', producerEpoch, -1, INT16_MAX)
-    requireInteger('baseSequence', baseSequence, -1, INT32_MAX)
+    checkProducerFields(producerId, producerEpoch, baseSequence)
     this.built = true
     const compressed = codec === 'none' ? undefined : compress(codec, this.buf.subarray(RECORDS_OFFSET, this.pos))
     const size = compressed === undefined ? this.pos : RECORD_BATCH_OVERHEAD + compressed.length
-    if (size - LOG_OVERHEAD > INT32_MAX) throw new RecordTooLargeError(`A batch of ${size} bytes exceeds the int32 batchLength field`)
+    checkBatchLength(size)
     let batch = this.buf
     if (compressed !== undefined) {
       // Uninitialised: the header and the compressed records write every byte.
@@ -287,10 +285,4 @@ function writeBytesField(buf: Buffer, pos: number, bytes: BuilderBytes): number 
   pos = writeVarint(buf, pos, bytes.length)
   buf.set(bytes, pos)
   return pos + bytes.length
-}
-
-function requireInteger(name: string, value: number, min: number, max: number): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`, { [name]: value })
-  }
 }

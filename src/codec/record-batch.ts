@@ -267,8 +267,7 @@ interface ResolvedHeader {
 
 /** The header fields that do not depend on the records, defaulted and range-checked. */
 function resolveHeader(input: BatchInput): ResolvedHeader {
-  const codec = input.compression ?? 'none'
-  if (!isCompressionCodec(codec)) throw new InvalidArgumentError(`Unknown compression codec ${JSON.stringify(codec)}`)
+  const codec = checkedCompressionCodec(input.compression ?? 'none')
   const timestampType = input.timestampType ?? 'CreateTime'
   if (timestampType !== 'CreateTime' && timestampType !== 'LogAppendTime') {
     throw new InvalidArgumentError(`Unknown timestampType ${JSON.stringify(timestampType)}`)
@@ -290,10 +289,29 @@ function resolveHeader(input: BatchInput): ResolvedHeader {
   }
   requireInteger('baseOffset', header.baseOffset, 0, Number.MAX_SAFE_INTEGER)
   requireInteger('partitionLeaderEpoch', header.partitionLeaderEpoch, -1, INT32_MAX)
-  requireInteger('producerId', header.producerId, -1, Number.MAX_SAFE_INTEGER)
-  requireInteger('producerEpoch', header.producerEpoch, -1, INT16_MAX)
-  requireInteger('baseSequence', header.baseSequence, -1, INT32_MAX)
+  checkProducerFields(header.producerId, header.producerEpoch, header.baseSequence)
   return header
+}
+
+/**
+ * The producer fields of a batch header in Kafka's ranges (int64 id, int16 epoch, int32 sequence; -1
+ * for none): `encodeRecordBatch` and the producer's BatchBuilder both write them.
+ */
+export function checkProducerFields(producerId: number, producerEpoch: number, baseSequence: number): void {
+  requireInteger('producerId', producerId, -1, Number.MAX_SAFE_INTEGER)
+  requireInteger('producerEpoch', producerEpoch, -1, INT16_MAX)
+  requireInteger('baseSequence', baseSequence, -1, INT32_MAX)
+}
+
+/** A batch of `size` bytes whose batchLength field (size − 12) must fit an int32. */
+export function checkBatchLength(size: number): void {
+  if (size - LOG_OVERHEAD > INT32_MAX) throw new RecordTooLargeError(`A batch of ${size} bytes exceeds the int32 batchLength field`)
+}
+
+/** `codec` as a CompressionCodec, or ERR_INVALID_ARGUMENT naming it. */
+export function checkedCompressionCodec(codec: unknown): CompressionCodec {
+  if (!isCompressionCodec(codec)) throw new InvalidArgumentError(`Unknown compression codec ${JSON.stringify(codec)}`)
+  return codec
 }
 
 /** The sizing pass: validates and sizes every record, so that records are then written exactly once. */
@@ -402,7 +420,7 @@ function batchBaseTimestamp(input: BatchInput): TimestampMs {
 
 function allocateBatch(recordsSectionBytes: number): Buffer {
   const size = RECORD_BATCH_OVERHEAD + recordsSectionBytes
-  if (size - LOG_OVERHEAD > INT32_MAX) throw new RecordTooLargeError(`A batch of ${size} bytes exceeds the int32 batchLength field`)
+  checkBatchLength(size)
   // Unsafe (uninitialised) allocation is fine: the header and records write every byte, checked below.
   return Buffer.allocUnsafe(size)
 }
