@@ -71,6 +71,9 @@ export function batchFacts(buf: Buffer, pos: Position, into?: BatchFacts): Batch
 }
 
 export function emptyFacts(): BatchFacts {
+  // The timestamps start as doubles (0.5), not small integers, so that V8 gives those fields a double
+  // representation from the start: storing a millisecond timestamp (past the small-integer range) then
+  // overwrites the field in place instead of allocating a heap number per batch.
   return { baseOffset: 0, attributes: 0, isControl: false, hasDeleteHorizon: false, logAppendTime: false, baseTimestamp: 0.5, maxTimestamp: 0.5, count: 0 }
 }
 
